@@ -1,0 +1,40 @@
+"""entropy_ref: NumPy/SciPy reference implementation of the configuration-entropy regularizer.
+
+Bayandorian, "A Novel Sparse Regularizer", arXiv 2301.07285. ``configuration_entropy`` is the
+paper's ``H_C`` (right-hand side of eq. 3); ``sparsity_loss`` is its ``l_C = -H_C``. Conventions:
+``docs/conventions.md``; derivation with numbered equations: ``docs/derivation.md``.
+"""
+
+from ._checks import DegenerateInputError
+from .entropy import (
+    PenaltyResult,
+    configuration_entropy,
+    configuration_entropy_grad,
+    configuration_entropy_grad_reference,
+    penalty_sum,
+    sparsity_loss,
+    sparsity_loss_grad,
+)
+from .scharr import (
+    scharr_gradient,
+    scharr_gradient_adjoint,
+    scharr_gradient_adjoint_loop,
+    scharr_gradient_loop,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DegenerateInputError",
+    "PenaltyResult",
+    "configuration_entropy",
+    "configuration_entropy_grad",
+    "configuration_entropy_grad_reference",
+    "penalty_sum",
+    "scharr_gradient",
+    "scharr_gradient_adjoint",
+    "scharr_gradient_adjoint_loop",
+    "scharr_gradient_loop",
+    "sparsity_loss",
+    "sparsity_loss_grad",
+]

@@ -1,0 +1,251 @@
+"""Configuration entropy ``H_C`` (right-hand side of the paper's eq. 3), the sparsity loss ``l_C = -H_C``,
+their hand-derived gradients, and the model-level sum used by the trainer.
+
+Naming (see ``docs/conventions.md``): ``configuration_entropy`` is ``H_C``; ``sparsity_loss`` is the
+paper's ``l_C``, which eq. 3 defines through ``-l_C = H_C`` and which the paper's experiment adds
+to the cross-entropy. Which of the two signs actually sparsifies is measured by the reproduction
+(``docs/results.md``), not decided here.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from . import _fused
+from ._checks import DegenerateInputError, as_float_array, normalize_axes
+from .conventions import unit_divisor
+from .scharr import scharr_gradient, scharr_gradient_adjoint
+
+_ZERO_ENERGY = (
+    "zero gradient energy: every Scharr component of W vanishes, so log(E) = -inf and H_C is "
+    "undefined. This happens for nonzero W too: the central difference (W[j+1] - W[j-1]) / 2 "
+    "skips the centre, so e.g. [[1, 0, 1]] has both components exactly zero, and an axis of "
+    "length 1 contributes no difference at all (a 1 x n matrix has g_y == 0 identically, a 1 x 1 "
+    "matrix has no gradient). See docs/conventions.md, 'Degenerate inputs'."
+)
+
+
+def _prepare(W, axes, unit):
+    W = as_float_array(W)
+    axes = normalize_axes(axes, W.ndim)
+    return W, axes, unit_divisor(unit)
+
+
+def _check_sums(E: float, S: float, W: np.ndarray) -> None:
+    if S == 0.0:
+        raise DegenerateInputError(
+            f"W is all zeros (sum |W| = 0, shape {W.shape}): log(sum |W|) = -inf, H_C is undefined"
+        )
+    if E == 0.0:
+        raise DegenerateInputError(_ZERO_ENERGY + f" (shape {W.shape})")
+
+
+def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
+    """Value and hand-derived gradient of ``H_C`` (fast fused path).
+
+    Parameters
+    ----------
+    W : array_like, shape (n_0, ..., n_{d-1})
+        Real and finite. float32 stays float32 (fast); anything else is computed in float64.
+    axes : sequence of int, optional
+        Axes the Scharr operator runs over (see :func:`entropy_ref.scharr_gradient`).
+    unit : {"nats", "bits"}
+    out : ndarray, optional
+        Array of ``W``'s shape and float dtype to write the gradient into.
+
+    Returns
+    -------
+    H : float
+    dH_dW : ndarray, shape of ``W``, dtype float32 or float64
+
+    Notes
+    -----
+    ``dH/dW = (sum_i G_i^T G_i W) / (k E) - sign(W) / S`` (``docs/derivation.md`` eq. D10, D11)
+    with ``E = (1/k) sum_i ||G_i * W||^2`` and ``S = sum |W|``; ``sign(0) = 0`` is the subgradient
+    used at exact zeros. ``G_i^T`` is the transposed (flipped-kernel) convolution, eq. D8.
+
+    Raises
+    ------
+    DegenerateInputError
+        If ``sum |W| = 0`` or the gradient energy ``E`` is zero.
+
+    Examples
+    --------
+    >>> W = np.arange(12.0).reshape(3, 4)
+    >>> H, dH_dW = configuration_entropy_grad(W)
+    >>> round(H, 6), dH_dW.shape
+    (-3.560658, (3, 4))
+    >>> abs(float(np.vdot(W, dH_dW))) < 1e-12      # Euler identity, eq. D13
+    True
+    """
+    W, axes, divisor = _prepare(W, axes, unit)
+    if out is not None and (out.shape != W.shape or out.dtype != W.dtype):
+        raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got {out.shape}, {out.dtype}")
+    Q, S, acc, work = _fused.energy_and_gradient(W, axes, out=out)
+    _check_sums(Q, S, W)
+    return _fused.finish(W, axes, Q, S, acc, work, divisor)
+
+
+def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
+    """Configuration entropy ``H_C(W)``: right-hand side of the paper's eq. 3 (eq. D5 here).
+
+    Parameters
+    ----------
+    W : array_like, shape (n_0, ..., n_{d-1})
+    axes : sequence of int, optional
+    unit : {"nats", "bits"}
+
+    Returns
+    -------
+    float
+        ``1/2 log( (1/k) sum_i sum (G_i * W)^2 ) - log( sum |W| )``.
+
+    Notes
+    -----
+    Scale invariant: ``H_C(aW) = H_C(W)`` for every ``a != 0`` (eq. D6).
+
+    Examples
+    --------
+    >>> W = np.arange(12.0).reshape(3, 4)
+    >>> round(configuration_entropy(W), 6), round(configuration_entropy(-5 * W), 6)
+    (-3.560658, -3.560658)
+    """
+    W, axes, divisor = _prepare(W, axes, unit)
+    energy = sum(float(np.vdot(g, g)) for g in scharr_gradient(W, axes)) / len(axes)
+    S = float(np.abs(W).sum())
+    _check_sums(energy, S, W)
+    return (0.5 * math.log(energy) - math.log(S)) / divisor
+
+
+def configuration_entropy_grad_reference(W, axes=None, unit: str = "nats"):
+    """Readable twin of :func:`configuration_entropy_grad`, term by term as in eq. D10.
+
+    Builds the components with :func:`~entropy_ref.scharr_gradient`, sends them back through the
+    adjoint :func:`~entropy_ref.scharr_gradient_adjoint` and divides, in float64.
+
+    Examples
+    --------
+    >>> W = np.arange(12.0).reshape(3, 4)
+    >>> H, g = configuration_entropy_grad_reference(W)
+    >>> H2, g2 = configuration_entropy_grad(W)
+    >>> bool(np.allclose(g, g2, rtol=1e-12, atol=0)) and abs(H - H2) < 1e-12
+    True
+    """
+    W, axes, divisor = _prepare(W, axes, unit)
+    W = W.astype(np.float64)
+    k = len(axes)
+    g = scharr_gradient(W, axes)                              # eq. D2
+    E = sum(float(np.vdot(c, c)) for c in g) / k              # eq. D4
+    S = float(np.abs(W).sum())
+    _check_sums(E, S, W)
+    H = 0.5 * math.log(E) - math.log(S)                        # eq. D5
+    dE_dW = (2.0 / k) * scharr_gradient_adjoint(g, axes)       # eq. D9
+    dH_dW = dE_dW / (2.0 * E) - np.sign(W) / S                 # eq. D10
+    return H / divisor, dH_dW / divisor
+
+
+def sparsity_loss(W, axes=None, unit: str = "nats") -> float:
+    """The paper's sparsity loss ``l_C(W) = -H_C(W)`` (eq. 3 read as ``-l_C = H_C``).
+
+    This is the term section 5 adds to the cross-entropy. See :func:`configuration_entropy`.
+
+    Examples
+    --------
+    >>> W = np.arange(12.0).reshape(3, 4)
+    >>> sparsity_loss(W) == -configuration_entropy(W)
+    True
+    """
+    return -configuration_entropy(W, axes, unit)
+
+
+def sparsity_loss_grad(W, axes=None, unit: str = "nats", *, out=None):
+    """Value and gradient of ``l_C = -H_C``: ``(-H_C, -dH_C/dW)``.
+
+    Examples
+    --------
+    >>> W = np.arange(12.0).reshape(3, 4)
+    >>> l, dl = sparsity_loss_grad(W)
+    >>> H, dH = configuration_entropy_grad(W)
+    >>> l == -H and bool(np.array_equal(dl, -dH))
+    True
+    """
+    H, dH_dW = configuration_entropy_grad(W, axes, unit, out=out)
+    np.negative(dH_dW, out=dH_dW)
+    return -H, dH_dW
+
+
+#: model-level penalty kinds: name -> value-and-gradient function of one matrix
+PENALTY_KINDS = {
+    "sparsity_loss": sparsity_loss_grad,
+    "configuration_entropy": configuration_entropy_grad,
+}
+
+
+class PenaltyResult(NamedTuple):
+    """Result of :func:`penalty_sum`."""
+
+    #: ``sum_l lam_l * f(W_l)``
+    total: float
+    #: ``f(W_l)`` per matrix, unweighted
+    values: list
+    #: ``lam_l * df/dW_l`` per matrix, each of the matrix's shape and dtype
+    grads: list
+
+
+def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: str = "nats",
+                out=None) -> PenaltyResult:
+    """Sum ``lam_l * f(W_l)`` over weight matrices, with per-matrix gradients (what the trainer calls).
+
+    Parameters
+    ----------
+    weights : sequence of ndarray
+        The weight matrices ``W_l`` (biases are never passed here).
+    lam : float or sequence of float
+        One non-negative weight for all matrices or one per matrix (paper: ``lam = 1``).
+    kind : {"sparsity_loss", "configuration_entropy"}
+        ``f = l_C = -H_C`` (the paper's experiment, eq. 3 and section 5) or ``f = H_C``.
+    axes, unit
+        Passed to ``f`` for every matrix.
+    out : sequence of ndarray, optional
+        Gradient buffers, one per matrix (shape and dtype of ``W_l``), reused across calls.
+
+    Returns
+    -------
+    PenaltyResult
+        ``(total, values, grads)``.
+
+    Notes
+    -----
+    The model entropy of the paper's eq. 2 is the sum of per-layer entropies; ``lam_l`` is the
+    optional per-layer regularization parameter of section 5.
+
+    Examples
+    --------
+    >>> Ws = [np.arange(12.0).reshape(3, 4), np.eye(3) + 0.1]
+    >>> r = penalty_sum(Ws, lam=[1.0, 0.5], kind="configuration_entropy")
+    >>> bool(np.isclose(r.total, r.values[0] + 0.5 * r.values[1], rtol=1e-15))
+    True
+    """
+    if kind not in PENALTY_KINDS:
+        raise ValueError(f"kind must be one of {sorted(PENALTY_KINDS)}, got {kind!r}")
+    weights = list(weights)
+    lams = [lam] * len(weights) if np.isscalar(lam) else list(lam)
+    if len(lams) != len(weights):
+        raise ValueError(f"lam has {len(lams)} entries for {len(weights)} weight matrices")
+    for n, value in enumerate(lams):
+        if not (np.isfinite(value) and value >= 0):
+            raise ValueError(f"lam[{n}] must be a finite number >= 0, got {value!r}")
+    outs = [None] * len(weights) if out is None else list(out)
+    f = PENALTY_KINDS[kind]
+    values, grads, total = [], [], 0.0
+    for W, lam_l, buf in zip(weights, lams, outs):
+        value, grad = f(W, axes, unit, out=buf)
+        if lam_l != 1.0:
+            np.multiply(grad, grad.dtype.type(lam_l), out=grad)
+        values.append(value)
+        grads.append(grad)
+        total += lam_l * value
+    return PenaltyResult(total, values, grads)

@@ -1,0 +1,328 @@
+"""Layers of the LeNet300 model as pure ``forward -> (out, cache)`` / ``backward`` pairs.
+
+Three operations are all a multilayer perceptron needs:
+
+=====================  =========================================  ==============================
+operation              forward                                    backward
+=====================  =========================================  ==============================
+affine (fully conn.)   ``y = x @ W.T + b``                        ``dx = dy @ W``, ``dW = dy.T @ x``,
+                                                                  ``db = dy.sum(0)``
+ReLU                   ``y = max(x, 0)``                          ``dx = dy * (y > 0)``
+softmax cross-entropy  ``L = mean_i(logsumexp(z_i) - z_i[y_i])``  ``dz = (softmax(z) - onehot(y)) / N``
+=====================  =========================================  ==============================
+
+``W`` has shape ``(fan_out, fan_in)`` like ``torch.nn.Linear`` (so LeNet300's first matrix is the
+300x784 matrix of the paper's Figure 2). Nothing here keeps state: whatever ``backward`` needs is
+returned by ``forward`` in ``cache``.
+
+The vectorised functions accept optional ``out=`` buffers so the trainer can reuse preallocated
+memory; with ``out=None`` they allocate, and the results are the same either way. Each has a
+plain-loop twin (``*_loop``) written for reading, not speed; the tests check the two agree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "affine_forward", "affine_backward", "relu_forward", "relu_backward",
+    "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
+    "affine_forward_loop", "affine_backward_loop", "relu_forward_loop", "relu_backward_loop",
+    "softmax_cross_entropy_loop",
+]
+
+
+# --------------------------------------------------------------------------- affine
+def affine_forward(x, W, b, out=None):
+    """Fully connected layer ``y = x @ W.T + b``.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, fan_in)
+        Batch of inputs.
+    W : ndarray, shape (fan_out, fan_in)
+        Weight matrix (``torch.nn.Linear`` layout).
+    b : ndarray, shape (fan_out,)
+        Bias.
+    out : ndarray, shape (N, fan_out), optional
+        Preallocated output buffer (overwritten).
+
+    Returns
+    -------
+    y : ndarray, shape (N, fan_out)
+    cache : tuple
+        ``(x, W)``, what :func:`affine_backward` needs.
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0]]); W = np.array([[1.0, 0.0], [1.0, -1.0], [0.0, 3.0]])
+    >>> y, cache = affine_forward(x, W, np.array([0.0, 1.0, 0.5]))
+    >>> y
+    array([[1. , 0. , 6.5]])
+    """
+    x = np.asarray(x)
+    if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1] or b.shape != (W.shape[0],):
+        raise ValueError(f"affine_forward: shapes do not fit: x {x.shape}, W {W.shape}, "
+                         f"b {b.shape} (need x (N, fan_in), W (fan_out, fan_in), b (fan_out,))")
+    y = np.matmul(x, W.T, out=out)
+    y += b
+    return y, (x, W)
+
+
+def affine_backward(dy, cache, need_dx=True, out=None):
+    """Gradients of the affine layer.
+
+    Parameters
+    ----------
+    dy : ndarray, shape (N, fan_out)
+        Upstream gradient ``dL/dy``.
+    cache : tuple
+        From :func:`affine_forward`.
+    need_dx : bool, default True
+        ``False`` skips ``dx`` (returned as ``None``); the first layer of a network needs no
+        gradient with respect to its input, which saves one large matrix product.
+    out : tuple of ndarray, optional
+        Preallocated ``(dx, dW, db)`` buffers (``dx`` may be ``None``).
+
+    Returns
+    -------
+    dx : ndarray, shape (N, fan_in), or None
+    dW : ndarray, shape (fan_out, fan_in)
+    db : ndarray, shape (fan_out,)
+
+    Examples
+    --------
+    >>> x = np.array([[1.0, 2.0]]); W = np.array([[1.0, 0.0], [1.0, -1.0]])
+    >>> _, cache = affine_forward(x, W, np.zeros(2))
+    >>> dx, dW, db = affine_backward(np.array([[1.0, 10.0]]), cache)
+    >>> dx, dW, db
+    (array([[ 11., -10.]]), array([[ 1.,  2.],
+           [10., 20.]]), array([ 1., 10.]))
+    """
+    x, W = cache
+    odx, odW, odb = out if out is not None else (None, None, None)
+    dW = np.matmul(dy.T, x, out=odW)
+    db = np.sum(dy, axis=0, out=odb)
+    dx = np.matmul(dy, W, out=odx) if need_dx else None
+    return dx, dW, db
+
+
+def affine_forward_loop(x, W, b):
+    """Plain-loop twin of :func:`affine_forward` (for reading; slow).
+
+    Examples
+    --------
+    >>> affine_forward_loop(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]]), np.array([0.5]))[0]
+    array([[11.5]])
+    """
+    n, fan_out = x.shape[0], W.shape[0]
+    y = np.zeros((n, fan_out), dtype=np.result_type(x, W, b))
+    for i in range(n):
+        for o in range(fan_out):
+            acc = b[o]
+            for k in range(W.shape[1]):
+                acc += x[i, k] * W[o, k]
+            y[i, o] = acc
+    return y, (x, W)
+
+
+def affine_backward_loop(dy, cache):
+    """Plain-loop twin of :func:`affine_backward` (always returns ``dx``).
+
+    Examples
+    --------
+    >>> _, cache = affine_forward_loop(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]]), np.zeros(1))
+    >>> affine_backward_loop(np.array([[2.0]]), cache)
+    (array([[6., 8.]]), array([[2., 4.]]), array([2.]))
+    """
+    x, W = cache
+    dx, dW, db = np.zeros_like(x, dtype=dy.dtype), np.zeros_like(W, dtype=dy.dtype), \
+        np.zeros(W.shape[0], dtype=dy.dtype)
+    for i in range(x.shape[0]):
+        for o in range(W.shape[0]):
+            db[o] += dy[i, o]
+            for k in range(W.shape[1]):
+                dW[o, k] += dy[i, o] * x[i, k]
+                dx[i, k] += dy[i, o] * W[o, k]
+    return dx, dW, db
+
+
+# --------------------------------------------------------------------------- ReLU
+def relu_forward(x, out=None):
+    """Rectified linear unit ``y = max(x, 0)``; ``out=x`` applies it in place.
+
+    Parameters
+    ----------
+    x : ndarray, any shape
+    out : ndarray, same shape as x, optional
+
+    Returns
+    -------
+    y : ndarray, same shape as x
+    cache : ndarray
+        ``y`` itself: the derivative is ``1`` where ``y > 0`` and ``0`` elsewhere (we take the
+        subgradient 0 at ``x == 0``, as PyTorch does).
+
+    Examples
+    --------
+    >>> relu_forward(np.array([-1.0, 0.0, 2.0]))[0]
+    array([0., 0., 2.])
+    """
+    y = np.maximum(x, 0, out=out)
+    return y, y
+
+
+def relu_backward(dy, cache, out=None):
+    """Gradient of ReLU: ``dx = dy * (y > 0)``; ``out=dy`` works in place.
+
+    Parameters
+    ----------
+    dy : ndarray, same shape as the forward output
+    cache : ndarray
+        From :func:`relu_forward`.
+    out : ndarray, optional
+
+    Returns
+    -------
+    dx : ndarray, same shape as dy
+
+    Examples
+    --------
+    >>> _, cache = relu_forward(np.array([-1.0, 0.0, 2.0]))
+    >>> relu_backward(np.array([5.0, 5.0, 5.0]), cache)
+    array([0., 0., 5.])
+    """
+    return np.multiply(dy, cache > 0, out=out)
+
+
+def relu_forward_loop(x):
+    """Plain-loop twin of :func:`relu_forward`.
+
+    Examples
+    --------
+    >>> relu_forward_loop(np.array([[-3.0, 4.0]]))[0]
+    array([[0., 4.]])
+    """
+    y = np.array(x, copy=True)
+    flat = y.reshape(-1)
+    for i in range(flat.size):
+        if flat[i] < 0:
+            flat[i] = 0
+    return y, y
+
+
+def relu_backward_loop(dy, cache):
+    """Plain-loop twin of :func:`relu_backward`.
+
+    Examples
+    --------
+    >>> relu_backward_loop(np.array([1.0, 1.0]), np.array([0.0, 2.0]))
+    array([0., 1.])
+    """
+    dx = np.array(dy, copy=True)
+    flat_dx, flat_y = dx.reshape(-1), np.asarray(cache).reshape(-1)
+    for i in range(flat_dx.size):
+        if not flat_y[i] > 0:
+            flat_dx[i] = 0
+    return dx
+
+
+# --------------------------------------------------------------------------- softmax + CE
+def _check_labels(logits, y):
+    logits = np.asarray(logits)
+    y = np.asarray(y)
+    if logits.ndim != 2 or y.shape != (logits.shape[0],) or logits.shape[0] == 0:
+        raise ValueError(f"softmax_cross_entropy: need logits (N, C) with N > 0 and labels (N,), "
+                         f"got {logits.shape} and {y.shape}")
+    if not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"softmax_cross_entropy: labels must be integers, got dtype {y.dtype}")
+    if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
+        raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {logits.shape[1]}), "
+                         f"got range [{y.min()}, {y.max()}]")
+    return logits, y
+
+
+def softmax_cross_entropy_forward(logits, y):
+    """Mean softmax cross-entropy in nats, computed stably via log-sum-exp.
+
+    ``L = (1/N) sum_i [log sum_c exp(z_ic) - z_i,y_i]`` with the row maximum subtracted before
+    exponentiating, so huge logits neither overflow nor lose the answer.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (N, C)
+    y : ndarray of int, shape (N,)
+        Class labels in ``[0, C)``.
+
+    Returns
+    -------
+    loss : float
+        Batch mean cross-entropy (same dtype precision as ``logits``).
+    cache : tuple
+        ``(probs, y)`` with ``probs`` the softmax probabilities, shape (N, C).
+
+    Examples
+    --------
+    >>> loss, _ = softmax_cross_entropy_forward(np.array([[0.0, 0.0], [1000.0, 0.0]]), np.array([0, 0]))
+    >>> round(loss, 6)  # (log 2 + 0) / 2
+    0.346574
+    """
+    logits, y = _check_labels(logits, y)
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    probs = np.exp(shifted)
+    sums = probs.sum(axis=1, keepdims=True)
+    lse = np.log(sums)                       # log sum exp(shifted), per row
+    loss = float(np.mean(lse[:, 0] - shifted[np.arange(n), y]))
+    probs /= sums
+    return loss, (probs, y)
+
+
+def softmax_cross_entropy_backward(dloss, cache):
+    """Gradient of the mean cross-entropy w.r.t. the logits: ``dloss * (probs - onehot) / N``.
+
+    Parameters
+    ----------
+    dloss : float
+        Upstream gradient of the scalar loss (``1.0`` when the loss is the objective).
+    cache : tuple
+        From :func:`softmax_cross_entropy_forward`.
+
+    Returns
+    -------
+    dlogits : ndarray, shape (N, C)
+
+    Examples
+    --------
+    >>> _, cache = softmax_cross_entropy_forward(np.array([[0.0, 0.0]]), np.array([1]))
+    >>> softmax_cross_entropy_backward(1.0, cache)
+    array([[ 0.5, -0.5]])
+    """
+    probs, y = cache
+    n = probs.shape[0]
+    d = probs.copy()
+    d[np.arange(n), y] -= 1
+    d *= d.dtype.type(dloss / n)
+    return d
+
+
+def softmax_cross_entropy_loop(logits, y):
+    """Plain-loop twin returning ``(loss, dlogits)`` for the mean cross-entropy.
+
+    Examples
+    --------
+    >>> loss, d = softmax_cross_entropy_loop(np.array([[0.0, 0.0]]), np.array([1]))
+    >>> round(loss, 6), d
+    (0.693147, array([[ 0.5, -0.5]]))
+    """
+    logits, y = _check_labels(logits, y)
+    n, c = logits.shape
+    total = 0.0
+    d = np.zeros(logits.shape, dtype=logits.dtype)
+    for i in range(n):
+        m = max(logits[i, k] for k in range(c))
+        s = sum(np.exp(logits[i, k] - m) for k in range(c))
+        total += np.log(s) + m - logits[i, y[i]]
+        for k in range(c):
+            d[i, k] = (np.exp(logits[i, k] - m) / s - (1.0 if k == y[i] else 0.0)) / n
+    return float(total / n), d

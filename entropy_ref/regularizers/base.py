@@ -1,0 +1,96 @@
+"""The :class:`Regularizer` record and the per-layer ``lam`` helper shared by every regularizer.
+
+A regularizer is a named function ``penalty_and_grads(weights, lam) -> (total, values, grads)``:
+
+* ``weights``: list of weight matrices ``W_l`` (biases are never regularized);
+* ``lam``: a scalar or one non-negative number per matrix (default 1, the paper's setting);
+* ``values[l] = f(W_l)``, unweighted; ``total = sum_l lam_l * values[l]``;
+* ``grads[l] = lam_l * df/dW_l``, same shape and dtype as ``W_l``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Regularizer", "per_layer_lam", "check_weights"]
+
+
+@dataclass(frozen=True)
+class Regularizer:
+    """A named penalty on the weight matrices.
+
+    Attributes
+    ----------
+    name : str
+        Registry key (``--reg`` on the command line).
+    description : str
+        One line for ``--help`` and the run's printed configuration.
+    penalty_and_grads : callable
+        ``(weights, lam=1.0) -> (total: float, values: list[float], grads: list[ndarray])``.
+    trivial : bool
+        ``True`` when the penalty is identically zero (lets the trainer skip adding gradients).
+    """
+
+    name: str
+    description: str
+    penalty_and_grads: Callable
+    trivial: bool = False
+
+    def __call__(self, weights, lam=1.0):
+        return self.penalty_and_grads(weights, lam)
+
+
+def check_weights(weights, who):
+    """Return ``weights`` as a list of real 2-D-or-more float arrays; raise on anything else.
+
+    Examples
+    --------
+    >>> len(check_weights([np.ones((2, 2))], "l1"))
+    1
+    >>> check_weights([], "l1")
+    Traceback (most recent call last):
+    ...
+    ValueError: l1: need at least one weight matrix
+    """
+    if isinstance(weights, np.ndarray):
+        raise TypeError(f"{who}: pass a list of weight matrices, not a single array")
+    weights = list(weights)
+    if not weights:
+        raise ValueError(f"{who}: need at least one weight matrix")
+    for l, W in enumerate(weights):
+        if not isinstance(W, np.ndarray) or W.dtype.kind != "f" or W.size == 0:
+            raise ValueError(f"{who}: weights[{l}] must be a non-empty float array")
+    return weights
+
+
+def per_layer_lam(lam, n_layers, who="regularizer"):
+    """Broadcast ``lam`` (scalar or one per layer) to a list of ``n_layers`` finite floats >= 0.
+
+    Examples
+    --------
+    >>> per_layer_lam(0.5, 3)
+    [0.5, 0.5, 0.5]
+    >>> per_layer_lam([1, 2], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: regularizer: lam has 2 values but there are 3 weight matrices
+    >>> per_layer_lam(-1.0, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: regularizer: lam must be finite and >= 0, got -1.0
+    """
+    if np.ndim(lam) == 0:
+        lams = [float(lam)] * n_layers
+    else:
+        lams = [float(x) for x in np.asarray(lam).reshape(-1)]
+        if len(lams) != n_layers:
+            raise ValueError(f"{who}: lam has {len(lams)} values but there are {n_layers} "
+                             f"weight matrices")
+    for x in lams:
+        if not (math.isfinite(x) and x >= 0):
+            raise ValueError(f"{who}: lam must be finite and >= 0, got {x}")
+    return lams

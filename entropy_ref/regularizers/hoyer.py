@@ -1,0 +1,84 @@
+"""``hoyer``: DeepHoyer's Hoyer-square penalty (Yang, Wen & Li, ICLR 2020), per layer.
+
+``H_S(W) = (sum |w|)^2 / sum w^2`` is scale-invariant like ``l_C`` and lies in ``[1, W.size]``
+(1 for a single non-zero entry, ``W.size`` for constant magnitude). With ``s1 = sum |w|`` and
+``s2 = sum w^2`` the gradient is derived by hand from the quotient rule::
+
+    dH_S/dw = 2 s1 sign(w) / s2 - s1^2 * 2 w / s2^2 = (2 s1 / s2) * (sign(w) - (s1 / s2) * w)
+
+(``sign(0) = 0``, the subgradient DeepHoyer's PyTorch autograd also takes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._checks import DegenerateInputError
+from .base import Regularizer, check_weights, per_layer_lam
+
+
+def hoyer_square(W):
+    """``(sum |W|)^2 / sum W^2`` and its gradient (same dtype as ``W``).
+
+    Parameters
+    ----------
+    W : ndarray, any shape, not all zero
+
+    Returns
+    -------
+    value : float
+    grad : ndarray, like W
+
+    Examples
+    --------
+    >>> value, grad = hoyer_square(np.array([3.0, 0.0, -4.0]))
+    >>> round(value, 12), grad  # 49 / 25; 2*7/25 * (sign(w) - 7/25 w)
+    (1.96, array([ 0.0896,  0.    , -0.1232]))
+    """
+    s1 = float(np.sum(np.abs(W), dtype=np.float64))
+    s2 = float(np.sum(np.square(W, dtype=np.float64)))
+    if s2 == 0.0:
+        raise DegenerateInputError("hoyer: the Hoyer-square measure is undefined for an "
+                                   "all-zero weight matrix")
+    r = s1 / s2
+    grad = np.sign(W)
+    grad -= W * W.dtype.type(r)
+    grad *= W.dtype.type(2.0 * r)
+    return s1 * r, grad
+
+
+def penalty_and_grads(weights, lam=1.0):
+    """``sum_l lam_l * H_S(W_l)`` and its gradients.
+
+    Parameters
+    ----------
+    weights : list of ndarray, each shape (fan_out, fan_in)
+    lam : float or sequence of float, default 1.0
+
+    Returns
+    -------
+    total : float
+    values : list of float
+        ``H_S(W_l)``, unweighted.
+    grads : list of ndarray, like weights
+
+    Examples
+    --------
+    >>> total, values, _ = penalty_and_grads([np.ones((2, 2)), np.eye(3)], lam=[1.0, 2.0])
+    >>> total, values
+    (10.0, [4.0, 3.0])
+    """
+    weights = check_weights(weights, "hoyer")
+    lams = per_layer_lam(lam, len(weights), "hoyer")
+    values, grads = [], []
+    for W, lam_l in zip(weights, lams):
+        value, grad = hoyer_square(W)
+        grad *= W.dtype.type(lam_l)
+        values.append(value)
+        grads.append(grad)
+    total = float(sum(lam_l * v for lam_l, v in zip(lams, values)))
+    return total, values, grads
+
+
+REGULARIZER = Regularizer("hoyer", "lam * sum_l (sum|W_l|)^2 / sum W_l^2 (DeepHoyer)",
+                          penalty_and_grads)

@@ -1,0 +1,42 @@
+"""``l1``: the classic L1 penalty ``lam * sum |w|`` per layer."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Regularizer, check_weights, per_layer_lam
+
+
+def penalty_and_grads(weights, lam=1.0):
+    """``sum_l lam_l * sum |W_l|`` with gradient ``lam_l * sign(W_l)`` (0 at 0).
+
+    Parameters
+    ----------
+    weights : list of ndarray, each shape (fan_out, fan_in)
+    lam : float or sequence of float, default 1.0
+
+    Returns
+    -------
+    total : float
+    values : list of float
+        ``sum |W_l|``.
+    grads : list of ndarray, like weights
+
+    Examples
+    --------
+    >>> penalty_and_grads([np.array([[1.0, -2.0, 0.0]])], lam=0.5)
+    (1.5, [3.0], [array([[ 0.5, -0.5,  0. ]])])
+    """
+    weights = check_weights(weights, "l1")
+    lams = per_layer_lam(lam, len(weights), "l1")
+    values = [float(np.sum(np.abs(W), dtype=np.float64)) for W in weights]
+    grads = []
+    for W, lam_l in zip(weights, lams):
+        g = np.sign(W)
+        g *= W.dtype.type(lam_l)
+        grads.append(g)
+    total = float(sum(lam_l * v for lam_l, v in zip(lams, values)))
+    return total, values, grads
+
+
+REGULARIZER = Regularizer("l1", "lam * sum_l sum |W_l| (L1)", penalty_and_grads)

@@ -1,0 +1,49 @@
+"""Shared test configuration: hypothesis profiles, data fixtures, the Agg backend."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+from hypothesis import HealthCheck, settings
+
+matplotlib.use("Agg")
+
+# Seeded, deadline-free profile for CI (and the default here); "dev" explores more.
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile("dev", deadline=None, max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def real_mnist_dir() -> Path:
+    """Directory with the real MNIST files, from ``ENTROPY_REF_DATA``; skips when unset."""
+    value = os.environ.get("ENTROPY_REF_DATA")
+    if not value:
+        pytest.skip("ENTROPY_REF_DATA is not set: real-MNIST integration tests need the four "
+                    "MNIST IDX files (CI sets it via .ci/run)")
+    path = Path(value)
+    if not path.is_dir():
+        pytest.skip(f"ENTROPY_REF_DATA={value} is not a directory")
+    return path
+
+
+@pytest.fixture
+def synthetic_mnist_dir(tmp_path: Path) -> Path:
+    """A directory with four small, synthetic, learnable MNIST-format files (gzip IDX)."""
+    from entropy_ref.data import write_synthetic_mnist
+
+    out = tmp_path / "mnist"
+    write_synthetic_mnist(out, n_train=600, n_test=200, seed=0)
+    return out

@@ -8,9 +8,13 @@ This is the same arithmetic as the readable path in :mod:`entropy_ref.scharr` an
   ``alpha = (1/2) (3/16)^(k-1)``. The factor cancels in the gradient
   ``dH/dW = (sum_i G_i''^T G_i'' W) / Q'' - sign(W) / S`` with ``Q'' = sum_i ||G_i'' W||^2``
   (``docs/derivation.md`` eq. D15) and appears once, as a constant, in the value;
-* every 1-D pass writes into a preallocated buffer with ``out=``; no temporaries;
-* three buffers the size of ``W`` in all (the gradient itself plus two work arrays), whatever the
-  number of chosen axes: peak extra memory ``3 x W.nbytes``.
+* every 1-D pass runs over the whole array *flattened* (contiguous, so NumPy needs no iterator
+  buffers and uses SIMD loops): a shift by one step along ``axis`` is a shift by ``B`` entries of
+  the flat array, ``B`` the product of the later axes. That shift wrongly couples the last plane
+  of one block with the first plane of the next (when ``axis`` is not the first axis); those two
+  planes are then fixed exactly, or, when accumulating, the wrong term is subtracted back;
+* every pass writes into a preallocated buffer with ``out=``: three buffers the size of ``W`` in
+  all (the gradient plus two work arrays), whatever the number of chosen axes.
 """
 
 from __future__ import annotations
@@ -23,52 +27,67 @@ import numpy as np
 _C = 10.0 / 3.0
 
 
-def _along(ndim, axis, sl):
-    index = [slice(None)] * ndim
-    index[axis] = sl
-    return tuple(index)
-
-
-def _views(x, axis):
-    """(x[:-1], x[1:]) along ``axis``."""
-    nd = x.ndim
-    return x[_along(nd, axis, slice(None, -1))], x[_along(nd, axis, slice(1, None))]
+def _blocks(x: np.ndarray, axis: int):
+    """``x`` viewed as ``(A, n, B)``: the axis in the middle, earlier axes before, later after."""
+    n = x.shape[axis]
+    B = math.prod(x.shape[axis + 1:])
+    return x.reshape(-1, n, B), n, B
 
 
 def _smooth(x, axis, out, accumulate):
-    """``out (+)= S'' x`` along ``axis``; with ``accumulate`` ``x`` is used as scratch (destroyed)."""
-    x_lo, x_hi = _views(x, axis)
-    o_lo, o_hi = _views(out, axis)
+    """``out (+)= S'' x`` along ``axis`` (zero padded); with ``accumulate``, ``x`` is scratch."""
+    x3, n, B = _blocks(x, axis)
+    o3, _, _ = _blocks(out, axis)
+    xf, of = x.reshape(-1), out.reshape(-1)
+    if not accumulate:
+        np.multiply(xf, _C, out=of)
+    np.add(of[B:], xf[:-B], out=of[B:])        # out[j] += x[j-1]
+    np.add(of[:-B], xf[B:], out=of[:-B])       # out[j] += x[j+1]
+    if x3.shape[0] > 1:                        # undo the coupling across blocks
+        if accumulate:
+            np.subtract(o3[1:, 0], x3[:-1, n - 1], out=o3[1:, 0])
+            np.subtract(o3[:-1, n - 1], x3[1:, 0], out=o3[:-1, n - 1])
+        else:
+            np.multiply(x3[:, 0], _C, out=o3[:, 0])
+            if n > 1:
+                np.add(o3[:, 0], x3[:, 1], out=o3[:, 0])
+                np.multiply(x3[:, n - 1], _C, out=o3[:, n - 1])
+                np.add(o3[:, n - 1], x3[:, n - 2], out=o3[:, n - 1])
     if accumulate:
-        np.add(o_hi, x_lo, out=o_hi)
-        np.add(o_lo, x_hi, out=o_lo)
-        np.multiply(x, _C, out=x)
-        np.add(out, x, out=out)
-    else:
-        np.multiply(x, _C, out=out)
-        np.add(o_hi, x_lo, out=o_hi)
-        np.add(o_lo, x_hi, out=o_lo)
+        np.multiply(xf, _C, out=xf)
+        np.add(of, xf, out=of)
 
 
 def _diff(x, axis, out, accumulate):
-    """``out (+)= D'' x`` along ``axis``, i.e. ``out[j] (+)= x[j+1] - x[j-1]`` (zero padded)."""
-    x_lo, x_hi = _views(x, axis)
-    o_lo, o_hi = _views(out, axis)
-    if not accumulate:
-        out[_along(out.ndim, axis, slice(-1, None))] = 0
-    # out[:-1] = x[1:] (or +=), then out[1:] -= x[:-1]
+    """``out (+)= D'' x`` along ``axis``: ``out[j] (+)= x[j+1] - x[j-1]`` (zero padded)."""
+    x3, n, B = _blocks(x, axis)
+    o3, _, _ = _blocks(out, axis)
+    xf, of = x.reshape(-1), out.reshape(-1)
     if accumulate:
-        np.add(o_lo, x_hi, out=o_lo)
-    else:
-        o_lo[...] = x_hi
-    np.subtract(o_hi, x_lo, out=o_hi)
+        np.add(of[:-B], xf[B:], out=of[:-B])
+        np.subtract(of[B:], xf[:-B], out=of[B:])
+        if x3.shape[0] > 1:
+            np.subtract(o3[:-1, n - 1], x3[1:, 0], out=o3[:-1, n - 1])
+            np.add(o3[1:, 0], x3[:-1, n - 1], out=o3[1:, 0])
+        return
+    if n == 1:
+        of[...] = 0
+        return
+    if n > 2:
+        np.subtract(xf[2 * B:], xf[:-2 * B], out=of[B:-B])
+    o3[:, 0] = x3[:, 1]
+    # not np.negative: NumPy 2.4.6 float64 negative reads a strided input with the wrong stride
+    # when the output is strided too (tests/test_entropy.py::test_fast_path_equals_reference)
+    np.multiply(x3[:, n - 2], -1.0, out=o3[:, n - 1])
 
 
-def energy_and_gradient(W: np.ndarray, axes: tuple[int, ...], out=None):
-    """Return ``(Q'', S, G)`` with ``G = sum_i G_i''^T G_i'' W`` written into ``out`` (or a new array).
+def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=None):
+    """Return ``(H, dH_dW, Q'', S)`` for a validated ``W``; ``H`` is None when ``Q'' = 0`` or ``S = 0``.
 
-    ``Q'' = sum_i ||G_i'' W||^2`` and ``S = sum |W|``. ``W`` must be validated already.
+    ``H`` and the gradient are divided by ``divisor`` (1 for nats, ln 2 for bits). The caller
+    raises on a degenerate input; nothing here produces ``inf`` or NaN.
     """
+    W = np.ascontiguousarray(W)
     acc = np.empty_like(W) if out is None else out
     g = np.empty_like(W)
     work = np.empty_like(W)
@@ -82,28 +101,24 @@ def energy_and_gradient(W: np.ndarray, axes: tuple[int, ...], out=None):
             op(src, ax, dst, accumulate=False)
             src = dst
         Q += float(np.vdot(g, g))
-        # adjoint chain: D''^T = -D'' (sign folded in below), S'' self-adjoint; last pass into acc
-        adj = ops[::-1]
+        # adjoint chain (D''^T = -D'', the sign is folded in below; S'' is self-adjoint),
+        # its last pass adding into acc
         src, spare = g, work
-        for t, (op, ax) in enumerate(adj):
-            if t == len(adj) - 1:
+        for t, (op, ax) in enumerate(ops[::-1]):
+            if t == len(ops) - 1:
                 op(src, ax, acc, accumulate=n > 0)
             else:
                 op(src, ax, spare, accumulate=False)
                 src, spare = spare, src
-    np.abs(W, out=work)
-    S = float(work.sum())
-    return Q, S, acc, work
-
-
-def finish(W, axes, Q, S, acc, work, divisor):
-    """Turn the fused sums into ``(H, grad)``; ``Q > 0`` and ``S > 0`` are checked by the caller."""
+    np.sign(W, out=work)
+    S = float(np.vdot(work, W))                # sum |W| = <sign W, W>
+    if Q == 0.0 or S == 0.0:
+        return None, acc, Q, S
     k = len(axes)
     alpha = 0.5 * (3.0 / 16.0) ** (k - 1)
-    H = (0.5 * (math.log(Q / k) + 2.0 * math.log(alpha)) - math.log(S)) / divisor
-    # grad = -acc / Q - sign(W) / S, the minus from D''^T = -D''
+    H = (0.5 * math.log(Q / k) + math.log(alpha) - math.log(S)) / divisor
+    # dH/dW = -acc / Q - sign(W) / S   (the minus of the first term from D''^T = -D'')
+    np.multiply(work, W.dtype.type(Q / S), out=work)
+    np.add(acc, work, out=acc)
     np.multiply(acc, W.dtype.type(-1.0 / (Q * divisor)), out=acc)
-    np.sign(W, out=work)
-    np.multiply(work, W.dtype.type(1.0 / (S * divisor)), out=work)
-    np.subtract(acc, work, out=acc)
-    return H, acc
+    return H, acc, Q, S

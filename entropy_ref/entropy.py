@@ -84,9 +84,9 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
     W, axes, divisor = _prepare(W, axes, unit)
     if out is not None and (out.shape != W.shape or out.dtype != W.dtype):
         raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got {out.shape}, {out.dtype}")
-    Q, S, acc, work = _fused.energy_and_gradient(W, axes, out=out)
+    H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=out)
     _check_sums(Q, S, W)
-    return _fused.finish(W, axes, Q, S, acc, work, divisor)
+    return H, dH_dW
 
 
 def configuration_entropy(W, axes=None, unit: str = "nats") -> float:

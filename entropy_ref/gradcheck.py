@@ -104,7 +104,10 @@ def check_gradient(f, grad, x, eps: float = 1e-6) -> float:
 
 
 def directional_check(f, grad, x, n_directions: int = 5, rng=None, eps: float = 1e-6) -> float:
-    """Check ``<grad f(x), u>`` against ``(f(x + eps u) - f(x - eps u)) / (2 eps)`` for random unit ``u``.
+    """Check ``<grad f(x), u>`` against ``(f(x + h u) - f(x - h u)) / (2 h)`` for random unit ``u``.
+
+    The step is ``h = eps * max(1, ||x||)``: a unit direction spread over ``n`` entries moves each
+    by only about ``h / sqrt(n)``, so the step scales with the point to stay well above rounding.
 
     Parameters
     ----------
@@ -131,11 +134,12 @@ def directional_check(f, grad, x, n_directions: int = 5, rng=None, eps: float = 
     x = np.array(x, dtype=np.float64)
     g = grad(x.copy()) if callable(grad) else np.asarray(grad, dtype=np.float64)
     g_norm = float(np.linalg.norm(g))
+    h = eps * max(1.0, float(np.linalg.norm(x)))
     worst = 0.0
     for _ in range(n_directions):
         u = rng.standard_normal(x.shape)
         u /= np.linalg.norm(u)
-        fd = (f(x + eps * u) - f(x - eps * u)) / (2.0 * eps)
+        fd = (f(x + h * u) - f(x - h * u)) / (2.0 * h)
         exact = float(np.vdot(g, u))
         scale = max(abs(fd), abs(exact), g_norm * 1e-12, _TINY)
         worst = max(worst, abs(fd - exact) / scale)

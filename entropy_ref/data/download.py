@@ -44,7 +44,7 @@ _USER_AGENT = "entropy_ref-mnist-download (python urllib)"
 
 
 class MNISTDownloadError(MNISTDataError, OSError):
-    """No mirror delivered a file with the expected MD5 (network error, HTTP error, truncation, bad MD5).
+    """No mirror delivered a file with the expected MD5 (unreachable, HTTP error, truncated...).
 
     It is an ``OSError`` (an I/O failure) and, like every data-side failure, an
     :class:`MNISTDataError` (hence a ``ValueError``), so one ``except`` clause handles all of them.

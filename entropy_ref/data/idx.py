@@ -32,7 +32,7 @@ __all__ = [
     "md5_file",
 ]
 
-#: role -> canonical (gzip) file name. Uncompressed copies (the name without ``.gz``) are accepted too.
+#: role -> canonical (gzip) file name; uncompressed copies (name without ``.gz``) are accepted too.
 MNIST_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
@@ -127,7 +127,8 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
     >>> parse_idx(b"\\x00\\x00\\x08\\x01\\x00\\x00\\x00\\x05\\x07", name="x.idx")
     Traceback (most recent call last):
     ...
-    entropy_ref.data.idx.MNISTDataError: x.idx: truncated IDX data: dimensions (5,) need 5 bytes of uint8 data after the 8-byte header, found 1
+    entropy_ref.data.idx.MNISTDataError: x.idx: truncated IDX data: dimensions (5,) need
+    5 bytes of uint8 data after the 8-byte header, found 1
     """
     if data[:2] == _GZIP_MAGIC:
         try:
@@ -229,7 +230,7 @@ def md5_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def create_temp(directory: Path, name: str) -> tuple[int, Path]:
-    """Create a fresh hidden temp file ``.<name>.<random>.part`` in ``directory``; return (fd, path).
+    """Create a new hidden temp file ``.<name>.<random>.part`` in ``directory``; return (fd, path).
 
     ``os.open`` with mode 0o666 lets the umask decide permissions, as for any new file.
     """

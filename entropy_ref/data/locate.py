@@ -10,9 +10,10 @@ Lookup order (see :func:`find_mnist_dir`):
 3. the user cache directory ``$XDG_CACHE_HOME/entropy_ref/mnist`` (default
    ``~/.cache/entropy_ref/mnist``); the first of 2-3 holding all four files wins.
 
-A directory qualifies when it holds all four files of :data:`MNIST_FILES`, each either gzip-compressed
-(the canonical name) or uncompressed (the name without ``.gz``); the gzip one is preferred when both
-exist. With ``load_mnist(download=True)`` a miss downloads into the first place of that order.
+A directory qualifies when it holds all four files of :data:`MNIST_FILES`, each either
+gzip-compressed (the canonical name) or uncompressed (the name without ``.gz``); the gzip one is
+preferred when both exist. With ``load_mnist(download=True)`` a miss downloads into the first
+place of that order.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _NOTICED: set[str] = set()  # directories whose non-canonical MD5 notice was alr
 
 
 class MNISTNotFoundError(FileNotFoundError):
-    """The MNIST files are not where :func:`find_mnist_dir` looked; the message says how to get them."""
+    """The MNIST files are not where :func:`find_mnist_dir` looked; the message says what to do."""
 
 
 class MNIST(NamedTuple):
@@ -51,7 +52,7 @@ class MNIST(NamedTuple):
 
 
 def default_cache_dir() -> Path:
-    """The user cache location: ``$XDG_CACHE_HOME/entropy_ref/mnist`` or ``~/.cache/entropy_ref/mnist``.
+    """The user cache, ``$XDG_CACHE_HOME/entropy_ref/mnist`` (default ``~/.cache/...``).
 
     A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base-directory specification requires.
 
@@ -219,7 +220,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = False
 
 
 def validate_mnist(data: MNIST, names: dict[str, str] | None = None) -> None:
-    """Check dtypes, shapes, label range 0..9 and per-split counts; raise MNISTDataError naming the file.
+    """Check dtypes, shapes, labels in 0..9 and per-split counts; MNISTDataError names the file.
 
     Parameters
     ----------
@@ -235,7 +236,8 @@ def validate_mnist(data: MNIST, names: dict[str, str] | None = None) -> None:
     >>> validate_mnist(MNIST(x, y, x, y[:1]), {"train_labels": "lab.gz"})
     Traceback (most recent call last):
     ...
-    entropy_ref.data.idx.MNISTDataError: lab.gz: labels must be digits 0..9; found 1 bad value(s), e.g. 12 at index 1
+    entropy_ref.data.idx.MNISTDataError: lab.gz: labels must be digits 0..9;
+    found 1 bad value(s), e.g. 12 at index 1
     """
     names = {role: (names or {}).get(role, role) for role in MNIST_FILES}
     for split in ("train", "test"):

@@ -16,6 +16,7 @@ from entropy_ref import (
     sparsity_loss_grad,
 )
 from entropy_ref.gradcheck import check_gradient, directional_check, rel_error
+from entropy_ref.paper_matrices import figure1_matrices
 
 RNG = np.random.default_rng(7)
 TOL_FD = 1e-6        # issue 2: central differences vs analytic gradient, relative
@@ -92,14 +93,9 @@ def test_sign_at_exact_zero_is_zero_subgradient():
 
 
 def test_figure1_pair_same_lp_norms_lower_entropy_when_confined():
-    rng = np.random.default_rng(0)
-    W_D = np.zeros(256 * 256)
-    W_D[rng.permutation(256 * 256)[:1024]] = 1.0
-    W_D = W_D.reshape(256, 256)
-    centre = np.zeros(64 * 64)
-    centre[rng.permutation(64 * 64)[:1024]] = 1.0
-    W_S = np.zeros((256, 256))
-    W_S[96:160, 96:160] = centre.reshape(64, 64)
+    W_D, W_S = figure1_matrices()            # paper: 256 x 256, 1024 ones, centre 64 x 64
+    assert W_D.shape == W_S.shape == (256, 256)
+    assert np.count_nonzero(W_S[96:160, 96:160]) == 1024
     for p in (0, 1, 2, 3, np.inf):
         assert np.linalg.norm(W_D.ravel(), p) == np.linalg.norm(W_S.ravel(), p)
     assert configuration_entropy(W_S) < configuration_entropy(W_D)

@@ -86,8 +86,8 @@ def scharr_gradient(W, axes=None) -> tuple[np.ndarray, ...]:
     components : tuple of ndarray, each shaped like ``W``
         One per chosen axis, in the order of ``axes``: component ``i`` is the central difference
         ``DERIVATIVE`` along ``axes[i]`` and the smoothing ``SMOOTHING`` along every other chosen
-        axis, both as zero-padded same-size convolutions. For a matrix this is ``(g_y, g_x)`` in
-        axis order ``(0, 1)``; see :func:`entropy_ref.scharr_xy` for the paper's ``(g_x, g_y)``.
+        axis, both as zero-padded same-size convolutions. For a matrix and the default axes this
+        is the paper's ``(g_x, g_y)`` = ``(G_x * W, G_y * W)``; ``axes=(0, 1)`` gives ``(g_y, g_x)``.
 
     Notes
     -----

@@ -59,6 +59,8 @@ def normalize_axes(axes, ndim: int) -> tuple[int, ...]:
         return tuple(range(ndim))
     if isinstance(axes, (int, np.integer)):
         axes = (axes,)
+    if isinstance(axes, np.ndarray) and axes.ndim == 1 and axes.dtype.kind in "iu":
+        axes = tuple(axes.tolist())
     if not isinstance(axes, Sequence) or len(axes) == 0:
         raise ValueError(f"axes must be a non-empty sequence of ints or None; got {axes!r}")
     out = []

@@ -130,3 +130,11 @@ def test_mapping_to_scipy_ndimage():
     sep = ndimage.convolve1d(ndimage.convolve1d(W, SMOOTHING, axis=0, mode="constant"),
                              DERIVATIVE, axis=1, mode="constant")
     assert np.allclose(sep, g_x, rtol=0, atol=1e-15)
+
+
+def test_axes_as_numpy_array_or_single_int():
+    W = RNG.standard_normal((3, 4, 5))
+    a = scharr_gradient(W, axes=np.array([2, 0]))
+    b = scharr_gradient(W, axes=(2, 0))
+    assert all(np.array_equal(p, q) for p, q in zip(a, b))
+    assert np.array_equal(scharr_gradient(W, axes=1)[0], scharr_gradient(W, axes=(1,))[0])

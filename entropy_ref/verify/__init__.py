@@ -1,0 +1,35 @@
+"""Verification kit: check another implementation of ``H_C`` against the golden vectors.
+
+Two ways in, one report:
+
+* :func:`check` calls your function ``fn(W) -> (value, grad)`` on every golden case it can take;
+* :func:`check_file` (CLI: ``entropy-ref verify THEIRS.npz``) reads outputs your implementation
+  stored in an ``.npz`` (key layout in :mod:`entropy_ref.verify.files`; write one from Python
+  with :func:`save_outputs`).
+
+The :class:`Report` holds, per case, the value and gradient errors, pass/fail against the case's
+tolerance and, for failures, diagnoses naming the usual porting mistakes (``sign_flipped``,
+``kernel_normalisation``, ``half_in_log_missing``, ``mean_instead_of_sum``, ``correlation``,
+``padding``, ``transposed``, ``float32_precision``, ...). ``docs/verifying.md`` explains each.
+
+Examples
+--------
+>>> import numpy as np
+>>> from entropy_ref import configuration_entropy_grad
+>>> from entropy_ref.verify import check
+>>> def integer_kernel_port(W):                 # forgets the 1/32 of the Scharr kernel
+...     H, g = configuration_entropy_grad(W)
+...     return H + np.log(32.0), g
+>>> report = check(integer_kernel_port, cases=["lenet300_fc3_f64"])
+>>> report.ok, report.diagnosis_names()
+(False, {'kernel_normalisation'})
+"""
+
+from .check import accepts_axes, check
+from .compare import Outputs, evaluate
+from .diagnose import MATCH
+from .files import VerificationFileError, check_file, load_outputs, save_outputs
+from .report import CaseResult, Diagnosis, Report
+
+__all__ = ["MATCH", "CaseResult", "Diagnosis", "Outputs", "Report", "VerificationFileError",
+           "accepts_axes", "check", "check_file", "evaluate", "load_outputs", "save_outputs"]

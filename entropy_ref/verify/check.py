@@ -1,0 +1,146 @@
+"""``check(fn)``: run a user's ``H_C`` implementation on every golden case it can take."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .. import golden
+from .compare import Outputs, components_by_axis, evaluate
+from .report import FAIL, SKIP, CaseResult, Diagnosis, Report
+
+
+def accepts_axes(fn) -> bool:
+    """True if ``fn`` can be called as ``fn(W, axes=...)`` (a parameter ``axes`` or ``**kwargs``).
+
+    Examples
+    --------
+    >>> accepts_axes(lambda W, axes=None: 0), accepts_axes(lambda W: 0)
+    (True, False)
+    """
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):   # builtins without a signature
+        return False
+    return any(p.kind is p.VAR_KEYWORD or (p.name == "axes" and p.kind is not p.POSITIONAL_ONLY)
+               for p in params)
+
+
+def _to_array(x, what: str) -> np.ndarray:
+    try:
+        a = np.asarray(x)
+    except Exception as exc:  # e.g. a torch tensor that requires grad
+        raise ValueError(f"{what} cannot be converted to a NumPy array ({exc}); return plain "
+                         "arrays (torch: .detach().cpu().numpy())") from None
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"{what} must be real numbers; got dtype {a.dtype}")
+    return a
+
+
+def outputs_from_return(returned, case) -> Outputs:
+    """Validate what ``fn`` returned: ``(value, grad)`` or ``(value, grad, components)``.
+
+    ``components`` is a sequence in the order of ``case.axes`` (``(g_x, g_y)`` for a matrix) or a
+    dict ``{axis: array}``. Raises ``ValueError`` with what is wrong.
+    """
+    if not isinstance(returned, (tuple, list)) or len(returned) not in (2, 3):
+        raise ValueError(f"fn must return (value, grad) or (value, grad, components); got "
+                         f"{type(returned).__name__}"
+                         + (f" of length {len(returned)}" if isinstance(returned, (tuple, list)) else ""))
+    value = _to_array(returned[0], "the value")
+    grad = _to_array(returned[1], "the gradient")
+    if value.size != 1:
+        swapped = grad.size == 1 and value.shape == case.shape
+        raise ValueError(f"the value must be a scalar; got shape {value.shape}"
+                         + (" - (grad, value) returned in the wrong order?" if swapped else ""))
+    comps = None
+    if len(returned) == 3 and returned[2] is not None:
+        raw = returned[2]
+        if isinstance(raw, dict):
+            raw = {a: _to_array(c, f"component {a}") for a, c in raw.items()}
+        else:
+            raw = [_to_array(c, f"component {n}") for n, c in enumerate(raw)]
+        comps = components_by_axis(raw, case.axes)
+    return Outputs(float(value.reshape(())), grad, comps)
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__qualname__", None) or type(fn).__name__
+
+
+def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", skip_on=Exception,
+          golden_set=None) -> Report:
+    """Verify an implementation ``fn(W) -> (value, grad)`` against the golden vectors.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(W)`` returns ``(value, grad)`` (or ``(value, grad, components)`` to also check the
+        Scharr components, in the order of the case's axes: ``(g_x, g_y)`` for a matrix). ``W`` is
+        a fresh writable NumPy array of the case's dtype; return anything ``np.asarray`` accepts.
+        If ``fn`` has an ``axes`` parameter (or ``**kwargs``) it is called as
+        ``fn(W, axes=case.axes)`` on every case (``(1, 0)`` for matrices, ``(2, 3)`` for the conv
+        tensor...); otherwise it is called as ``fn(W)`` on the matrix cases only and the N-D cases
+        are skipped.
+    loss : {"H_C", "l_C"}
+        What ``fn`` computes: ``H_C`` (eq. 3 right-hand side) or the paper's ``l_C = -H_C``.
+    cases : str or iterable of str, optional
+        Case names or ``fnmatch`` patterns (``"lenet300_*"``); default every case.
+    unit : {"nats", "bits"}
+    skip_on : exception type or tuple of them
+        Exceptions from ``fn`` that mean "this case is not supported": the case is reported as
+        skipped with the message. Default ``Exception`` (any); pass ``NotImplementedError`` to let
+        every other exception propagate.
+    golden_set : entropy_ref.golden.GoldenSet, optional
+        Default :func:`entropy_ref.golden.load`.
+
+    Returns
+    -------
+    Report
+        ``report.ok`` is True when every attempted case passes (and at least one was attempted);
+        ``print(report)`` shows the table and the diagnoses.
+
+    Examples
+    --------
+    >>> import entropy_ref
+    >>> report = check(entropy_ref.configuration_entropy_grad)
+    >>> report.ok, len(report.passed), report.skipped
+    (True, 14, [])
+    >>> check(entropy_ref.sparsity_loss_grad, cases="tiny_*").diagnosis_names()
+    {'sign_flipped'}
+    >>> check(entropy_ref.sparsity_loss_grad, loss="l_C", cases="tiny_*").ok
+    True
+    """
+    gs = golden_set if golden_set is not None else golden.load()
+    if loss not in golden.LOSSES:
+        raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
+    if unit not in ("nats", "bits"):
+        raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
+    with_axes = accepts_axes(fn)
+    results = []
+    for case in gs.select(cases):
+        res = CaseResult(case.name, str(case.W.dtype), case.shape, tolerance=case.tolerance)
+        if not with_axes and case.W.ndim != 2:
+            res.status = SKIP
+            res.skip_reason = (f"needs axes={case.axes}, and fn has no 'axes' parameter "
+                               "(add one to verify N-D tensors)")
+            results.append(res)
+            continue
+        W = np.array(case.W)   # a private writable copy: fn may modify it
+        try:
+            returned = fn(W, axes=case.axes) if with_axes else fn(W)
+        except skip_on as exc:
+            res.status = SKIP
+            res.skip_reason = f"fn raised {type(exc).__name__}: {exc}"
+            results.append(res)
+            continue
+        try:
+            outputs = outputs_from_return(returned, case)
+        except ValueError as exc:
+            res.status = FAIL
+            res.diagnoses.append(Diagnosis("bad_output", str(exc)))
+            results.append(res)
+            continue
+        results.append(evaluate(case, outputs, loss, unit))
+    return Report(results, loss=loss, unit=unit, version=gs.version, source=_name(fn))

@@ -1,0 +1,64 @@
+"""Diagnoses for Scharr components that differ from the reference (conventions and operator bugs).
+
+Most component differences are *harmless* conventions (cross-correlation, swapped or negated
+directions) that leave ``H_C`` and its gradient unchanged; the messages say so.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .diagnose import MATCH, boundary_band, close
+from .report import Diagnosis
+
+
+def diagnose_components(case, comps: dict) -> list:
+    """Diagnoses for Scharr components that differ from the reference (``comps``: axis -> array)."""
+    ref = case.components
+    mapping = {}
+    for a, c in comps.items():
+        for b, sign in itertools.product(case.axes, (1.0, -1.0)):
+            if close(c, sign * ref[b]):
+                mapping[a] = (b, sign)
+                break
+    out = []
+    if len(mapping) == len(comps):
+        swapped = [a for a, (b, _) in mapping.items() if a != b]
+        negated = [a for a, (_, s) in mapping.items() if s < 0]
+        if swapped:
+            out.append(Diagnosis("components_swapped", (
+                f"your components for axes {swapped} are the reference derivatives along other "
+                "axes: x and y swapped (the paper's x is axis 1, the row direction). Harmless for "
+                "H_C and its gradient, which sum over the components"), harmless=True))
+        if negated and len(negated) == len(comps):
+            out.append(Diagnosis("correlation", (
+                "every component is the reference negated: cross-correlation instead of "
+                "convolution (e.g. F.conv2d / lax.conv do not flip the kernel). Harmless: H_C and "
+                "its gradient are unchanged; to pass the component check flip the kernel or "
+                "negate the components"), harmless=True))
+        elif negated:
+            out.append(Diagnosis("component_sign", (
+                f"the components for axes {negated} are negated: an opposite sign convention for "
+                "those directions (e.g. y pointing up). Harmless for H_C and its gradient"),
+                harmless=True))
+        return out
+    a0 = next(iter(comps))
+    s = float(np.vdot(comps[a0], ref[a0]) / np.vdot(ref[a0], ref[a0]))
+    if s != 0 and all(close(c, s * ref[a]) for a, c in comps.items()):
+        return [Diagnosis("kernel_normalisation", (
+            f"the components are {s:.6g} x the reference: a different kernel normalisation "
+            "(reference: [[3, 0, -3], [10, 0, -10], [3, 0, -3]] / 32). It shifts the value of "
+            "H_C by log|s| and leaves the gradient unchanged"))]
+    band = boundary_band(case.shape, case.axes)
+    if all(np.max(np.abs((c - ref[a])[~band]), initial=0.0) <= MATCH * np.max(np.abs(ref[a]))
+           for a, c in comps.items()):
+        return [Diagnosis("padding", "the components differ only on the boundary: padding other "
+                          "than zeros (or no padding)")]
+    if case.W.ndim == 2 and all(c.shape == ref[a].shape and any(close(c, ref[b].T) for b in ref)
+                                for a, c in comps.items()):
+        return [Diagnosis("transposed", "the components are the reference transposed: computed "
+                          "for W.T")]
+    return [Diagnosis("unexplained", "the Scharr components differ from the reference in a way no "
+                      "known mistake explains; check the kernel values and the 'same' centring")]

@@ -1,0 +1,249 @@
+"""Verification from a file: another implementation's outputs stored in an ``.npz``.
+
+Key layout of ``THEIRS.npz`` (``docs/verifying.md``), per golden case name ``<case>``:
+
+``<case>/value``
+    the value (``H_C``, or ``l_C`` with ``loss="l_C"``), a real scalar (any shape of size 1);
+``<case>/grad``
+    the gradient, W's shape;
+``<case>/g_x``, ``<case>/g_y`` (matrices) or ``<case>/g_axis<a>`` (any case), optional
+    Scharr components: ``g_x = g_axis1`` differentiates along axis 1, ``g_y = g_axis0``;
+``<case>/skip``, instead of the above
+    a string saying why the implementation does not support this case.
+
+Keys starting with ``__`` are ignored (free for your own metadata). Every selected case must be
+present or skipped: a missing case, an unknown key, a non-finite number or a wrong shape is an
+error (:class:`VerificationFileError`) naming every problem found. A gradient whose shape is W's
+shape with permuted axes is not an error but a failing case, diagnosed as ``transposed``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zipfile
+from itertools import permutations
+from pathlib import Path
+
+import numpy as np
+
+from .. import golden
+from ..golden._io import atomic_write
+from .compare import Outputs, components_by_axis, evaluate
+from .report import SKIP, CaseResult, Report
+
+_COMPONENT = re.compile(r"g_axis(\d+)$")
+_FIELDS = "value, grad, skip, g_x, g_y, g_axis<a>"
+
+
+class VerificationFileError(ValueError):
+    """The outputs file is malformed: the message lists every problem found."""
+
+
+def _read(path) -> tuple[dict, list]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise VerificationFileError(f"{path} is not a readable .npz file ({exc})") from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise VerificationFileError(f"{path} holds a single array, not an .npz of <case>/<field> keys")
+    arrays, problems = {}, []
+    with data:
+        for key in data.files:
+            try:
+                arrays[key] = data[key]
+            except ValueError:
+                problems.append(f"{key}: stored as Python objects (pickled); save numeric arrays")
+    return arrays, problems
+
+
+def _finite(key, a, problems) -> bool:
+    if a.dtype.kind not in "biuf":
+        problems.append(f"{key}: dtype {a.dtype} is not a real number type")
+        return False
+    bad = ~np.isfinite(a)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        problems.append(f"{key}: {int(bad.sum())} non-finite value(s) (NaN/inf), first at index "
+                        f"{first}")
+        return False
+    return True
+
+
+def _shape_ok(key, a, case, problems) -> bool:
+    if a.shape == case.shape or a.shape in {tuple(case.shape[i] for i in p)
+                                            for p in permutations(range(len(case.shape)))}:
+        return True   # a permuted shape is diagnosed as 'transposed' by the comparison
+    problems.append(f"{key}: shape {a.shape}, expected W's shape {case.shape}")
+    return False
+
+
+def _component_axis(case, field):
+    if field in ("g_x", "g_y"):
+        return {"g_x": 1, "g_y": 0}[field] if case.W.ndim == 2 else None
+    m = _COMPONENT.match(field)
+    return int(m.group(1)) if m and int(m.group(1)) in case.axes else None
+
+
+def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
+    """Read and validate ``THEIRS.npz``.
+
+    Parameters
+    ----------
+    path : path-like
+    golden_set : GoldenSet, optional
+
+    Returns
+    -------
+    outputs : dict of str -> Outputs
+    skipped : dict of str -> str
+        Cases the file marks as unsupported, with the reason it gives.
+
+    Raises
+    ------
+    FileNotFoundError, VerificationFileError
+    """
+    gs = golden_set if golden_set is not None else golden.load()
+    arrays, problems = _read(path)
+    per_case: dict = {}
+    for key, a in arrays.items():
+        if key.startswith("__"):
+            continue
+        name, _, field = key.partition("/")
+        if name not in gs:
+            close = difflib.get_close_matches(name, list(gs), n=1)
+            problems.append(f"{key}: no golden case {name!r}" + (f" (did you mean {close[0]}?)"
+                                                                    if close else ""))
+        elif field not in ("value", "grad", "skip") and _component_axis(gs[name], field) is None:
+            problems.append(f"{key}: unknown field {field!r} for this case (fields: {_FIELDS}; "
+                            f"components only for the case's axes {gs[name].axes})")
+        else:
+            per_case.setdefault(name, {})[field] = a
+    outputs, skipped = {}, {}
+    for name, fields in per_case.items():
+        case = gs[name]
+        if "skip" in fields:
+            if len(fields) > 1:
+                problems.append(f"{name}: has both 'skip' and outputs ({', '.join(sorted(fields))})")
+            elif fields["skip"].dtype.kind not in "US":
+                problems.append(f"{name}/skip: must be a string (the reason)")
+            else:
+                skipped[name] = str(fields["skip"].reshape(-1)[0]) if fields["skip"].size else ""
+            continue
+        missing = [f for f in ("value", "grad") if f not in fields]
+        if missing:
+            problems.append(f"{name}: missing {' and '.join(f'{name}/{f}' for f in missing)}")
+            continue
+        value, grad = fields["value"], fields["grad"]
+        ok = _finite(f"{name}/value", value, problems) & _finite(f"{name}/grad", grad, problems)
+        if value.size != 1:
+            problems.append(f"{name}/value: must be a scalar, got shape {value.shape}")
+            ok = False
+        ok &= _shape_ok(f"{name}/grad", grad, case, problems)
+        comps = {}
+        for field, a in fields.items():
+            axis = _component_axis(case, field)
+            if axis is None:
+                continue
+            if axis in comps:
+                problems.append(f"{name}: component for axis {axis} given twice (g_x = g_axis1, "
+                                "g_y = g_axis0)")
+            ok &= _finite(f"{name}/{field}", a, problems) and _shape_ok(f"{name}/{field}", a,
+                                                                         case, problems)
+            comps[axis] = a
+        if ok:
+            outputs[name] = Outputs(float(value.reshape(())), grad, comps or None)
+    if problems:
+        shown = problems[:25] + ([f"... and {len(problems) - 25} more"] if len(problems) > 25 else [])
+        raise VerificationFileError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(shown))
+    return outputs, skipped
+
+
+def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
+               golden_set=None) -> Report:
+    """Verify the outputs stored in ``path`` (key layout: module docstring) against the golden set.
+
+    Parameters
+    ----------
+    path : path-like
+    loss : {"H_C", "l_C"}
+    cases : str or iterable of str, optional
+        Names or ``fnmatch`` patterns; only these must be in the file.
+    unit : {"nats", "bits"}
+    golden_set : GoldenSet, optional
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    FileNotFoundError, VerificationFileError
+        Missing file; malformed file; a selected case neither present nor marked ``skip``.
+    """
+    gs = golden_set if golden_set is not None else golden.load()
+    if loss not in golden.LOSSES:
+        raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
+    selected = gs.select(cases)
+    outputs, skipped = load_outputs(path, gs)
+    missing = [c.name for c in selected if c.name not in outputs and c.name not in skipped]
+    if missing:
+        raise VerificationFileError(
+            f"{path}: no outputs for {len(missing)} golden case(s): {', '.join(missing)}. Store "
+            "<case>/value and <case>/grad, or <case>/skip with a reason for a case your "
+            "implementation does not support, or restrict the check with cases= / --cases")
+    results = []
+    for case in selected:
+        if case.name in skipped:
+            res = CaseResult(case.name, str(case.W.dtype), case.shape, status=SKIP,
+                             tolerance=case.tolerance)
+            res.skip_reason = f"the file says: {skipped[case.name] or '(no reason given)'}"
+            results.append(res)
+        else:
+            results.append(evaluate(case, outputs[case.name], loss, unit))
+    return Report(results, loss=loss, unit=unit, version=gs.version, source=str(path))
+
+
+def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=None) -> Path:
+    """Write an implementation's outputs in the layout :func:`check_file` reads (atomically).
+
+    Parameters
+    ----------
+    path : path-like
+        The ``.npz`` file to write (written as given, no suffix added).
+    outputs : dict of str -> tuple
+        ``case -> (value, grad)`` or ``(value, grad, components)``, components in the order of
+        the case's axes or as a dict ``{axis: array}``.
+    skipped : dict of str -> str, optional
+        ``case -> reason`` for unsupported cases.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile, entropy_ref
+    >>> W = golden.load()["tiny_2x2_f64"].W
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     p = save_outputs(Path(d) / "mine.npz",
+    ...                      {"tiny_2x2_f64": entropy_ref.configuration_entropy_grad(W)})
+    ...     print(check_file(p, cases="tiny_2x2_f64").ok)
+    True
+    """
+    gs = golden_set if golden_set is not None else golden.load()
+    payload = {}
+    for name, returned in outputs.items():
+        case = gs[name]
+        payload[f"{name}/value"] = np.asarray(returned[0], dtype=np.float64)
+        payload[f"{name}/grad"] = np.asarray(returned[1])
+        if len(returned) > 2 and returned[2] is not None:
+            for axis, c in components_by_axis(returned[2], case.axes).items():
+                payload[f"{name}/g_axis{axis}"] = c
+    for name, reason in (skipped or {}).items():
+        gs[name]   # noqa: B018 - raises KeyError for an unknown case name
+        payload[f"{name}/skip"] = np.array(str(reason))
+    return atomic_write(path, lambda f: np.savez_compressed(f, **payload))

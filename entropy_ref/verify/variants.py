@@ -1,0 +1,156 @@
+"""Deliberately different versions of ``H_C`` that the diagnoses compare an implementation against.
+
+Each function computes what a port with one specific mistake would return, from the reference
+building blocks, so a diagnosis can say "your value equals H_C with reflect padding" rather than
+guess. Nothing here is a valid alternative definition of ``H_C``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ..entropy import configuration_entropy
+from ..scharr import scharr_gradient
+
+#: numpy ``np.pad`` mode (or "valid") -> how other libraries call that boundary handling
+PADDING_MODES = {
+    # for a 3-tap kernel (pad width 1) 'symmetric' and 'edge' pad with the same values
+    "edge": "replicate padding (numpy 'edge', identical here to 'symmetric'; scipy.ndimage "
+            "'nearest', identical here to 'reflect', scipy.ndimage's default; PyTorch 'replicate')",
+    "reflect": "reflect padding (numpy 'reflect'; PyTorch padding_mode='reflect'; scipy.ndimage "
+               "mode='mirror')",
+    "wrap": "circular padding (numpy 'wrap'; PyTorch 'circular'; scipy.ndimage 'wrap'; FFT "
+            "convolution)",
+    "valid": "no padding, a 'valid' convolution (PyTorch F.conv2d's default padding=0; scipy.signal "
+             "mode='valid'): the outermost rows/columns get no gradient component",
+}
+
+
+def _crop(a: np.ndarray, axes) -> np.ndarray:
+    index = tuple(slice(1, -1) if ax in axes else slice(None) for ax in range(a.ndim))
+    return a[index]
+
+
+def _value(comps, W, k) -> float | None:
+    E = sum(float(np.vdot(c, c)) for c in comps) / k
+    S = float(np.abs(W).sum())
+    if E <= 0.0 or S <= 0.0:
+        return None
+    return 0.5 * math.log(E) - math.log(S)
+
+
+def value_with_padding(W: np.ndarray, axes, mode: str) -> float | None:
+    """``H_C`` (nats) with ``mode`` boundary handling instead of zero padding; None if undefined.
+
+    Parameters
+    ----------
+    W : ndarray
+    axes : tuple of int
+    mode : str
+        A key of :data:`PADDING_MODES`.
+
+    Examples
+    --------
+    >>> W = np.arange(1.0, 13.0).reshape(3, 4)
+    >>> value_with_padding(W, (1, 0), "edge") < configuration_entropy(W)
+    True
+    """
+    W = np.asarray(W, dtype=np.float64)
+    k = len(axes)
+    if mode == "valid":
+        if any(W.shape[ax] < 3 for ax in axes):
+            return None
+        comps = [_crop(c, axes) for c in scharr_gradient(W, axes)]
+    else:
+        pad = [(1, 1) if ax in axes else (0, 0) for ax in range(W.ndim)]
+        comps = [_crop(c, axes) for c in scharr_gradient(np.pad(W, pad, mode=mode), axes)]
+    return _value(comps, W, k)
+
+
+def other_axes_values(W: np.ndarray, axes, max_size: int = 100_000):
+    """``(label, H_C)`` for the axis choices a port may use by mistake on an N-D tensor.
+
+    Every other set of at least two axes, plus the 2-D flattenings ``W.reshape(n_0, -1)`` and
+    ``W.reshape(-1, n_last)`` that frameworks use to view conv kernels as matrices. Empty for
+    matrices and for tensors above ``max_size`` entries.
+
+    Examples
+    --------
+    >>> W = np.random.default_rng(0).standard_normal((2, 3, 4))
+    >>> [label for label, _ in other_axes_values(W, (1, 2))][:2]
+    ['axes=(0, 1)', 'axes=(0, 2)']
+    """
+    W = np.asarray(W, dtype=np.float64)
+    if W.ndim < 3 or W.size > max_size:
+        return []
+    out = []
+    for k in range(2, W.ndim + 1):
+        for cand in itertools.combinations(range(W.ndim), k):
+            if set(cand) != set(axes) and all(W.shape[a] > 1 for a in cand):
+                out.append((f"axes={cand}", _safe(W, cand)))
+    for shape in ((W.shape[0], -1), (-1, W.shape[-1])):
+        M = W.reshape(shape)
+        out.append((f"W reshaped to a {M.shape[0]} x {M.shape[1]} matrix", _safe(M, None)))
+    return [(label, v) for label, v in out if v is not None]
+
+
+def column_major_value(W: np.ndarray, axes) -> float | None:
+    """``H_C`` of the C-order buffer of ``W`` read back in column-major (Fortran) order.
+
+    ``None`` when that reading is ``W`` itself or its transpose (then ``H_C`` cannot tell).
+
+    Examples
+    --------
+    >>> column_major_value(np.arange(1.0, 5.0).reshape(2, 2), (1, 0)) is None   # it is W.T
+    True
+    """
+    W = np.asarray(W, dtype=np.float64)
+    F = W.ravel(order="C").reshape(W.shape, order="F")
+    if np.array_equal(F, W) or (W.ndim == 2 and W.shape[0] == W.shape[1] and np.array_equal(F, W.T)):
+        return None
+    return _safe(F, axes)
+
+
+def _safe(W, axes):
+    try:
+        return configuration_entropy(W, axes)
+    except ValueError:   # degenerate under this reading: not a candidate
+        return None
+
+
+def offset_candidates(k: int, n: int):
+    """Constant value offsets ``delta = H_port - H_C`` that common mistakes produce, by factor.
+
+    Returns a list of groups; each group is a list of ``(name, description, delta)``; at most one
+    factor per group combines with the others. ``k`` is the number of chosen axes, ``n`` the
+    number of entries of ``W``.
+
+    Examples
+    --------
+    >>> groups = offset_candidates(2, 100)
+    >>> [round(d, 4) for _, _, d in groups[0]]
+    [3.4657, 2.7726, 0.6931]
+    """
+    n_int = 2.0 * 16.0 ** (k - 1)          # integer kernel = n_int * normalised kernel
+    kernel = [("kernel_normalisation",
+               f"the integer Scharr kernel used without its normalisation 1/{n_int:g}", math.log(n_int))]
+    if k >= 2:
+        kernel.append(("kernel_normalisation",
+                       f"the smoothing [3, 10, 3] left unnormalised (kernel divided by 2 instead "
+                       f"of {n_int:g})", math.log(16.0 ** (k - 1))))
+    kernel.append(("kernel_normalisation", "the difference [1, 0, -1] left unnormalised (no 1/2)",
+                   math.log(2.0)))
+    energy = [("half_in_log_missing",
+               "the paper's 1/2 inside the log missing (sum instead of 1/2 sum)" if k == 2 else
+               f"the 1/k inside the log missing (sum instead of 1/{k} sum for k = {k} axes)",
+               0.5 * math.log(k))]
+    if k != 2:
+        energy.append(("energy_normalisation", f"1/2 inside the log instead of 1/k = 1/{k}",
+                       0.5 * math.log(k / 2.0)))
+    means = [("mean_instead_of_sum", "a mean instead of a sum for the squared gradient (energy)",
+              -0.5 * math.log(n))]
+    means_s = [("mean_instead_of_sum", "a mean instead of a sum for sum |W|", math.log(n))]
+    return [kernel, energy, means, means_s]

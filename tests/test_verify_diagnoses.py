@@ -1,0 +1,340 @@
+"""Each named diagnosis of entropy_ref.verify, triggered by a deliberately wrong NumPy port.
+
+The port below is written from the paper, independently of entropy_ref's code: scipy.ndimage for
+the Scharr components and an explicit matrix of the component operator for the exact adjoint
+(hence small cases only). Each test turns on one mistake and asserts the diagnosis by name; the
+correct port must pass, so no diagnosis test can pass by accident.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from entropy_ref import golden
+from entropy_ref.verify import MATCH, check
+from entropy_ref.verify.variants import offset_candidates
+
+SMALL = ["tiny_2x2_f64", "tiny_3x3_f64", "rect_3x5_f64", "square_6x6_f64", "tall_9x4_f64",
+         "sparse_signed_12x10_f64", "lenet300_fc3_f64", "conv_8x3x5x5_f64", "volume_4x5x6_f64",
+         "square_6x6_f32", "conv_8x3x5x5_f32"]
+MATRICES = ["rect_3x5_f64", "square_6x6_f64", "tall_9x4_f64", "lenet300_fc3_f64"]
+TENSORS = ["conv_8x3x5x5_f64", "volume_4x5x6_f64"]
+
+D = np.array([1.0, 0.0, -1.0]) / 2.0        # central difference, convolution order
+S = np.array([3.0, 10.0, 3.0]) / 16.0       # Scharr smoothing
+
+
+def _kernel(ndim, axes, axis, scale):
+    k = np.ones([1] * ndim)
+    for ax in range(ndim):
+        v = D if ax == axis else (S if ax in axes else np.ones(1))
+        k = k * v.reshape([-1 if a == ax else 1 for a in range(ndim)])
+    return k * scale
+
+
+def _components(W, axes, *, correlate=False, mode="constant", scale=1.0):
+    f = ndimage.correlate if correlate else ndimage.convolve
+    comps = []
+    for axis in axes:
+        if mode == "valid":   # zero-padded result restricted to where the kernel fits
+            c = ndimage.convolve(W, _kernel(W.ndim, axes, axis, scale), mode="constant")
+            c = c[tuple(slice(1, -1) if a in axes else slice(None) for a in range(W.ndim))]
+        else:
+            c = f(W, _kernel(W.ndim, axes, axis, scale), mode=mode, cval=0.0)
+        comps.append(c)
+    return comps
+
+
+def _matrix(op, W):
+    """Explicit matrix of the linear map ``op`` (W -> one component), column j = op(e_j)."""
+    cols = []
+    for j in range(W.size):
+        e = np.zeros(W.size, dtype=W.dtype)
+        e[j] = 1
+        cols.append(op(e.reshape(W.shape)).ravel())
+    return np.stack(cols, axis=1)
+
+
+def port(W, axes, *, correlate=False, mode="constant", kernel_scale=1.0, energy_div=None,
+         mean_energy=False, mean_abs=False, outer=0.5, loss_sign=1.0, log=np.log, sign0=0.0,
+         unflipped_adjoint=False, transpose_grad=False, dtype=np.float64, swap_components=False,
+         abs_term=1.0, mantissa_bits=None):
+    """H_C of eq. 3 with optional, one-at-a-time porting mistakes. Returns (value, grad, comps)."""
+    W = np.asarray(W).astype(dtype)
+    k = len(axes)
+    energy_div = k if energy_div is None else energy_div
+    opts = dict(correlate=correlate, mode=mode, scale=kernel_scale)
+    comps = _components(W, axes, **opts)
+    if mantissa_bits:          # components rounded like TF32 / bfloat16 hardware would
+        comps = [np.ldexp(np.round(np.ldexp(m, mantissa_bits)), e - mantissa_bits)
+                 for m, e in map(np.frexp, comps)]
+    E = sum(float(np.sum(c * c, dtype=dtype)) for c in comps) / energy_div
+    Sabs = float(np.sum(np.abs(W), dtype=dtype))
+    n = W.size
+    value = outer * log(E / n if mean_energy else E) - log(Sabs / n if mean_abs else Sabs)
+    dE = np.zeros(W.shape, dtype=dtype)
+    for i, c in enumerate(comps):
+        if unflipped_adjoint:      # G_i applied again instead of its adjoint G_i^T
+            dE += _components(c, axes, **opts)[i]
+        else:
+            op = lambda x, i=i: _components(x, axes, **opts)[i]  # noqa: E731
+            dE += (_matrix(op, W).T @ c.ravel()).reshape(W.shape)
+    sgn = np.where(W == 0, sign0, np.sign(W))
+    factor = 1.0 / math.log(2.0) if log is np.log2 else 1.0
+    grad = factor * (2 * outer * dE / (energy_div * E) - abs_term * sgn / Sabs)
+    if transpose_grad:
+        grad = grad.T
+    if swap_components:
+        comps = comps[::-1]
+    return loss_sign * value, loss_sign * grad, [c for c in comps] if mode != "valid" else None
+
+
+def wrong(**mistakes):
+    """A check()-able port with the given mistakes (components returned too)."""
+    def fn(W, axes):
+        return port(W, axes, **mistakes)
+    return fn
+
+
+def _names(report, case):
+    return {d.name for d in report[case].diagnoses}
+
+
+def test_correct_port_passes_every_small_case():
+    report = check(wrong(), cases=SMALL)
+    assert report.ok, str(report)
+    assert report.diagnosis_names() == set()
+
+
+@pytest.mark.parametrize("case", ["tiny_3x3_f64", "square_6x6_f64", "conv_8x3x5x5_f64"])
+def test_sign_flipped_is_named_as_the_papers_l_C(case):
+    report = check(wrong(loss_sign=-1.0), cases=case)
+    assert not report.ok and _names(report, case) == {"sign_flipped"}
+    assert "l_C" in str(report) and "loss='l_C'" in str(report)
+    assert check(wrong(loss_sign=-1.0), loss="l_C", cases=case).ok
+
+
+def test_H_C_checked_as_l_C_is_named_too():
+    report = check(wrong(), loss="l_C", cases="square_6x6_f64")
+    assert _names(report, "square_6x6_f64") == {"sign_flipped"}
+    assert "not the sparsity loss" in str(report)
+
+
+@pytest.mark.parametrize("scale,offset", [(32.0, math.log(32)), (16.0, math.log(16)), (2.0, math.log(2))])
+@pytest.mark.parametrize("case", MATRICES)
+def test_kernel_normalisation(case, scale, offset):
+    report = check(wrong(kernel_scale=scale), cases=case)
+    r = report[case]
+    assert _names(report, case) == {"kernel_normalisation"}
+    assert abs(r.value_abs - offset) <= 1e-12       # the value is off by log(scale) ...
+    assert r.grad_rel <= 1e-10                       # ... and the gradient is unchanged
+
+
+def test_kernel_normalisation_on_three_axes():
+    case = "volume_4x5x6_f64"
+    report = check(wrong(kernel_scale=512.0), cases=case)   # integer 3-D kernel: 2 * 16 * 16
+    assert _names(report, case) == {"kernel_normalisation"}
+
+
+@pytest.mark.parametrize("case", MATRICES + ["conv_8x3x5x5_f64"])
+def test_half_inside_the_log_missing(case):
+    report = check(wrong(energy_div=1.0), cases=case)
+    assert _names(report, case) == {"half_in_log_missing"}
+    assert abs(report[case].value_abs - 0.5 * math.log(2)) <= 1e-12
+
+
+def test_one_half_instead_of_one_over_k_for_three_axes():
+    report = check(wrong(energy_div=2.0), cases="volume_4x5x6_f64")
+    assert _names(report, "volume_4x5x6_f64") == {"energy_normalisation"}
+
+
+@pytest.mark.parametrize("mistake", [dict(mean_energy=True), dict(mean_abs=True),
+                                     dict(mean_energy=True, mean_abs=True)])
+@pytest.mark.parametrize("case", ["square_6x6_f64", "lenet300_fc3_f64", "conv_8x3x5x5_f64"])
+def test_mean_instead_of_sum(case, mistake):
+    report = check(wrong(**mistake), cases=case)
+    assert _names(report, case) == {"mean_instead_of_sum"}
+
+
+def test_integer_kernel_in_an_l_C_port_names_both_mistakes():
+    report = check(wrong(loss_sign=-1.0, kernel_scale=32.0), cases="lenet300_fc3_f64")
+    assert _names(report, "lenet300_fc3_f64") == {"sign_flipped", "kernel_normalisation"}
+
+
+@pytest.mark.parametrize("case", SMALL)
+def test_correlation_is_harmless_for_value_and_gradient(case):
+    def value_and_grad_only(W, axes):
+        v, g, _ = port(W, axes, correlate=True)
+        return v, g
+    assert check(value_and_grad_only, cases=case).ok
+
+
+@pytest.mark.parametrize("case", ["tiny_2x2_f64", "square_6x6_f64", "conv_8x3x5x5_f64"])
+def test_correlation_negates_components_and_is_named_harmless(case):
+    report = check(wrong(correlate=True), cases=case)
+    r = report[case]
+    assert r.value_abs <= 1e-10 and r.grad_rel <= 1e-10 and r.comp_rel >= 1.0
+    assert _names(report, case) == {"correlation"}
+    assert all(d.harmless for d in r.diagnoses) and "Harmless" in str(report)
+    assert report.ok                        # a harmless convention is not a failure
+
+
+@pytest.mark.parametrize("mode", ["reflect", "mirror", "nearest", "wrap", "valid"])
+@pytest.mark.parametrize("case", ["square_6x6_f64", "tall_9x4_f64", "lenet300_fc3_f64"])
+def test_padding_other_than_zeros(case, mode):
+    report = check(wrong(mode=mode), cases=case)
+    assert _names(report, case) == {"padding"}, str(report)
+    msg = " ".join(d.message for d in report[case].diagnoses)
+    numpy_name = {"reflect": "'symmetric'", "mirror": "'reflect'", "nearest": "'edge'",
+                  "wrap": "'wrap'", "valid": "'valid'"}[mode]
+    assert numpy_name in msg                          # the mode is identified from the value ...
+    if min(report[case].shape) >= 5:                  # ... and, with an interior, from the gradient
+        assert "within one entry of the boundary" in msg
+
+
+def test_padding_on_a_tiny_case_is_named_from_the_value():
+    report = check(wrong(mode="nearest"), cases="tiny_3x3_f64")
+    assert _names(report, "tiny_3x3_f64") == {"padding"}
+
+
+@pytest.mark.parametrize("case", ["rect_3x5_f64", "tall_9x4_f64", "square_6x6_f64"])
+def test_transposed_gradient(case):
+    report = check(wrong(transpose_grad=True), cases=case)
+    assert _names(report, case) == {"transposed"}
+
+
+def test_swapped_components_are_named_and_harmless():
+    report = check(wrong(swap_components=True), cases="rect_3x5_f64")
+    r = report["rect_3x5_f64"]
+    assert _names(report, "rect_3x5_f64") == {"components_swapped"} and r.diagnoses[0].harmless
+
+
+@pytest.mark.parametrize("wrong_axes", [(0, 1), "flatten"])
+def test_wrong_axes_on_a_conv_tensor(wrong_axes):
+    def fn(W, axes):
+        if wrong_axes == "flatten":
+            v, g, _ = port(W.reshape(W.shape[0], -1), (1, 0))
+            return v, g.reshape(W.shape)
+        v, g, _ = port(W, wrong_axes)
+        return v, g
+    report = check(fn, cases="conv_8x3x5x5_f64")
+    assert _names(report, "conv_8x3x5x5_f64") == {"wrong_axes"}
+
+
+@pytest.mark.parametrize("case,twin", [("square_6x6_f64", "square_6x6_f32"),
+                                       ("conv_8x3x5x5_f64", "conv_8x3x5x5_f32"),
+                                       ("lenet300_fc3_f64", None)])
+def test_float32_precision(case, twin):
+    report = check(wrong(dtype=np.float32), cases=case)
+    r = report[case]
+    assert _names(report, case) == {"float32_precision"}
+    assert 1e-10 < max(r.value_abs, r.grad_rel) <= 1e-4
+    if twin:   # the same float32 port passes the float32 case
+        assert check(wrong(dtype=np.float32), cases=twin).ok
+
+
+@pytest.mark.parametrize("case", ["tiny_3x3_f64", "sparse_signed_12x10_f64"])
+def test_sign_at_zero(case):
+    report = check(wrong(sign0=1.0), cases=case)
+    assert _names(report, case) == {"sign_at_zero"}
+
+
+def test_adjoint_not_flipped_in_a_hand_written_backward():
+    report = check(wrong(unflipped_adjoint=True), cases="square_6x6_f64")
+    assert _names(report, "square_6x6_f64") == {"adjoint_not_flipped"}
+
+
+def test_outer_half_missing():
+    report = check(wrong(outer=1.0), cases="tall_9x4_f64")
+    assert _names(report, "tall_9x4_f64") == {"outer_half_missing"}
+
+
+def test_bits_instead_of_nats_and_back():
+    assert _names(check(wrong(log=np.log2), cases="tall_9x4_f64"), "tall_9x4_f64") == {"log_base"}
+    assert check(wrong(log=np.log2), unit="bits", cases="tall_9x4_f64").ok
+    assert _names(check(wrong(), unit="bits", cases="tall_9x4_f64"), "tall_9x4_f64") == {"log_base"}
+
+
+def test_column_major_reading_of_the_input():
+    def fn(W, axes):
+        F = np.asarray(W).ravel(order="C").reshape(W.shape, order="F")
+        v, g, _ = port(F, axes)
+        return v, g.ravel(order="F").reshape(W.shape)   # the gradient written back consistently
+    report = check(fn, cases="rect_3x5_f64")
+    assert _names(report, "rect_3x5_f64") == {"memory_order"}
+
+
+def test_noise_is_unexplained():
+    rng = np.random.default_rng(0)
+
+    def fn(W, axes):
+        v, g, _ = port(W, axes)
+        return v + 0.01, g + 0.1 * rng.standard_normal(g.shape) * np.abs(g).max()
+    report = check(fn, cases="square_6x6_f64")
+    assert _names(report, "square_6x6_f64") == {"unexplained"}
+
+
+@pytest.mark.parametrize("abs_term,name", [(0.0, "gradient_term_missing"), (2.0, "gradient_terms")])
+def test_gradient_with_one_term_dropped_or_scaled(abs_term, name):
+    report = check(wrong(abs_term=abs_term), cases="tall_9x4_f64")
+    assert _names(report, "tall_9x4_f64") == {name}
+
+
+def test_value_and_gradient_signs_flipped_separately():
+    def grad_flipped(W, axes):
+        v, g, _ = port(W, axes)
+        return v, -g
+
+    def value_flipped(W, axes):
+        v, g, _ = port(W, axes)
+        return -v, g
+    assert _names(check(grad_flipped, cases="tall_9x4_f64"), "tall_9x4_f64") == {"grad_sign_flipped"}
+    assert _names(check(value_flipped, cases="tall_9x4_f64"), "tall_9x4_f64") == {"value_sign_flipped"}
+
+
+def test_unknown_constant_offset_is_reported_with_its_factors():
+    def shifted(W, axes):
+        v, g, _ = port(W, axes)
+        return v + 0.123, g
+    report = check(shifted, cases="square_6x6_f64")
+    assert _names(report, "square_6x6_f64") == {"constant_offset"}
+    assert "+0.123000" in str(report)
+
+
+def test_one_component_negated_is_a_harmless_sign_convention():
+    def y_up(W, axes):
+        v, g, (g_x, g_y) = port(W, axes)
+        return v, g, (g_x, -g_y)
+    report = check(y_up, cases="rect_3x5_f64")
+    r = report["rect_3x5_f64"]
+    assert _names(report, "rect_3x5_f64") == {"component_sign"} and r.diagnoses[0].harmless
+
+
+def test_transposed_components():
+    def comps_transposed(W, axes):
+        v, g, comps = port(W, axes)
+        return v, g, [c.T for c in comps]
+    report = check(comps_transposed, cases="square_6x6_f64")
+    assert _names(report, "square_6x6_f64") == {"transposed"}
+
+
+@pytest.mark.parametrize("case", list(golden.load()))
+def test_candidate_offsets_are_far_apart_compared_with_the_match_tolerance(case):
+    c = golden.load()[case]
+    groups = offset_candidates(len(c.axes), c.W.size)
+    sums = {round(sum(d for _, _, d in combo), 12)
+            for size in range(1, len(groups) + 1)
+            for chosen in itertools.combinations(groups, size)
+            for combo in itertools.product(*chosen)}
+    ordered = sorted(sums)
+    assert min(b - a for a, b in zip(ordered, ordered[1:])) > 10 * MATCH
+
+
+def test_reduced_precision_beyond_float32():
+    report = check(wrong(mantissa_bits=11), cases="lenet300_fc3_f64")   # TF32: 10+1 bits
+    r = report["lenet300_fc3_f64"]
+    assert _names(report, "lenet300_fc3_f64") == {"low_precision"}
+    assert 1e-4 < max(r.value_abs, r.grad_rel) <= 1e-3

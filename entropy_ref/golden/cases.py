@@ -128,6 +128,10 @@ _F64 = [
     CaseSpec("rect_3x5_f64", "W = np.linspace(0.1, 1.5, 15).reshape(3, 5) ** 2", (1, 0),
              "Wide, positive, smooth; non-square so a transposed result shows up as a shape error.",
              ("non-square",)),
+    CaseSpec("linspace_8x9_f64",
+             "W = np.cos(np.linspace(0.0, 6.0, 72)).reshape(8, 9) + np.arange(72.0).reshape(8, 9) / 72",
+             (1, 0), "Deterministic from np.linspace / np.arange only (no random generator): an "
+             "oscillation on a ramp, non-square, mixed signs.", ("non-square", "signed")),
     CaseSpec("square_6x6_f64", "W = np.random.default_rng(6).standard_normal((6, 6))", (1, 0),
              "Square, random, not symmetric: a transposed gradient has the right shape but not "
              "the right values.", ("square", "signed")),

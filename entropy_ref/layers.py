@@ -2,14 +2,14 @@
 
 Three operations are all a multilayer perceptron needs:
 
-=====================  =========================================  ==============================
-operation              forward                                    backward
-=====================  =========================================  ==============================
-affine (fully conn.)   ``y = x @ W.T + b``                        ``dx = dy @ W``, ``dW = dy.T @ x``,
-                                                                  ``db = dy.sum(0)``
-ReLU                   ``y = max(x, 0)``                          ``dx = dy * (y > 0)``
-softmax cross-entropy  ``L = mean_i(logsumexp(z_i) - z_i[y_i])``  ``dz = (softmax(z) - onehot(y)) / N``
-=====================  =========================================  ==============================
+==========  ===========================================  =====================================
+operation   forward                                      backward
+==========  ===========================================  =====================================
+affine      ``y = x @ W.T + b``                          ``dx = dy @ W``, ``dW = dy.T @ x``,
+                                                         ``db = dy.sum(0)``
+ReLU        ``y = max(x, 0)``                            ``dx = dy * (y > 0)``
+softmax-CE  ``L = mean_i(logsumexp(z_i) - z_i[y_i])``    ``dz = (softmax(z) - onehot(y)) / N``
+==========  ===========================================  =====================================
 
 ``W`` has shape ``(fan_out, fan_in)`` like ``torch.nn.Linear`` (so LeNet300's first matrix is the
 300x784 matrix of the paper's Figure 2). Nothing here keeps state: whatever ``backward`` needs is
@@ -263,7 +263,8 @@ def softmax_cross_entropy_forward(logits, y):
 
     Examples
     --------
-    >>> loss, _ = softmax_cross_entropy_forward(np.array([[0.0, 0.0], [1000.0, 0.0]]), np.array([0, 0]))
+    >>> z = np.array([[0.0, 0.0], [1000.0, 0.0]])    # exp(1000) would overflow
+    >>> loss, _ = softmax_cross_entropy_forward(z, np.array([0, 0]))
     >>> round(loss, 6)  # (log 2 + 0) / 2
     0.346574
     """

@@ -118,13 +118,16 @@ def check_params(params):
                              f"fan_out {Ws[l - 1].shape[0]}")
 
 
-def make_workspace(params, batch_size):
+def make_workspace(params, batch_size, grads=None):
     """Preallocate every activation and gradient buffer for batches of ``batch_size`` rows.
 
     Parameters
     ----------
     params : dict
     batch_size : int
+    grads : dict, optional
+        Params-shaped gradient buffers to write into (e.g. views of one flat vector, shared by
+        workspaces of different batch sizes); default: new arrays.
 
     Returns
     -------
@@ -144,8 +147,9 @@ def make_workspace(params, batch_size):
         "batch_size": int(batch_size),
         "z": [np.empty((batch_size, W.shape[0]), dtype=dt) for W in params["W"]],
         "dh": [None] + [np.empty((batch_size, W.shape[1]), dtype=dt) for W in params["W"][1:]],
-        "grads": {"W": [np.empty_like(W) for W in params["W"]],
-                  "b": [np.empty_like(b) for b in params["b"]]},
+        "grads": grads if grads is not None else
+        {"W": [np.empty_like(W) for W in params["W"]],
+         "b": [np.empty_like(b) for b in params["b"]]},
     }
 
 

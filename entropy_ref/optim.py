@@ -7,14 +7,18 @@ One step at step count ``t`` (starting at 1), gradient ``g``::
     denom = sqrt(v) / sqrt(1 - beta2**t) + eps
     w  <- w - (lr / (1 - beta1**t)) * (m / denom)
 
-The optimizer state of one array is a dict ``{"t": int, "m": ndarray, "v": ndarray}``; the state of a
-whole parameter dict has the same three keys with ``m``/``v`` shaped like the parameters.
+The optimizer state of one array is a dict ``{"t": int, "m": ndarray, "v": ndarray}``; the state
+of a whole parameter dict has the same three keys with ``m``/``v`` shaped like the parameters.
 
 * :func:`adam_step` is pure: it allocates new arrays and leaves its inputs untouched.
 * :func:`adam_step_inplace` is the trainer's fast path: the same operations in the same order
   (so bit-identical results), but written into ``w``, ``state["m"]`` and ``state["v"]`` with a
   scratch buffer, and ``state["t"]`` incremented. It still returns ``(w, state)``.
 * :func:`adam_step_params` steps a whole parameter dict with either of the two.
+
+Because Adam is elementwise, one step on a flat vector holding every parameter (:func:`pack`)
+gives exactly the numbers of per-array steps; the trainer uses that to replace ~13 array
+operations per parameter array by ~13 operations in total.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["AdamHP", "adam_init", "adam_step", "adam_step_inplace", "adam_step_params",
-           "make_scratch"]
+           "make_scratch", "pack"]
 
 
 @dataclass(frozen=True)
@@ -252,3 +256,42 @@ def adam_step_params(params, grads, state, hp=None, inplace=False, scratch=None)
         state["t"] = t + 1
         return params, state
     return new_params, new_state
+
+
+def pack(tree, dtype=None):
+    """Copy a dict of lists of arrays into one contiguous vector; return it and views into it.
+
+    Parameters
+    ----------
+    tree : dict of list of ndarray
+        E.g. a parameter dict ``{"W": [...], "b": [...]}``.
+    dtype : numpy dtype, optional
+        Of the vector (default: the common dtype of the arrays).
+
+    Returns
+    -------
+    flat : ndarray, shape (total_size,)
+    views : dict of list of ndarray
+        Same structure and shapes as ``tree``; each entry a view of ``flat`` (writing one
+        writes the other), holding a copy of the corresponding input array.
+
+    Examples
+    --------
+    >>> flat, views = pack({"W": [np.ones((2, 2))], "b": [np.array([5.0])]})
+    >>> flat
+    array([1., 1., 1., 1., 5.])
+    >>> views["b"][0][0] = 7.0; flat[-1]
+    np.float64(7.0)
+    """
+    arrays = [a for key in tree for a in tree[key]]
+    dtype = np.result_type(*arrays) if dtype is None else np.dtype(dtype)
+    flat = np.empty(sum(a.size for a in arrays), dtype=dtype)
+    views, start = {}, 0
+    for key in tree:
+        views[key] = []
+        for a in tree[key]:
+            view = flat[start:start + a.size].reshape(a.shape)
+            view[...] = a
+            views[key].append(view)
+            start += a.size
+    return flat, views

@@ -12,7 +12,7 @@ Examples
 >>> from entropy_ref import golden
 >>> gs = golden.load()
 >>> gs.version, len(gs)
-(1, 14)
+(1, 15)
 >>> case = gs["tiny_2x2_f64"]
 >>> case.W
 array([[1., 2.],

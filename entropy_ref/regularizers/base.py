@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Regularizer", "per_layer_lam", "check_weights"]
+__all__ = ["Regularizer", "per_layer_lam", "check_weights", "out_buffers"]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Regularizer:
     description : str
         One line for ``--help`` and the run's printed configuration.
     penalty_and_grads : callable
-        ``(weights, lam=1.0) -> (total: float, values: list[float], grads: list[ndarray])``.
+        ``(weights, lam=1.0, out=None) -> (total, values, grads)``; ``out`` optionally holds
+        preallocated gradient buffers (one like each matrix), overwritten and returned.
     trivial : bool
         ``True`` when the penalty is identically zero (lets the trainer skip adding gradients).
     """
@@ -40,8 +41,8 @@ class Regularizer:
     penalty_and_grads: Callable
     trivial: bool = False
 
-    def __call__(self, weights, lam=1.0):
-        return self.penalty_and_grads(weights, lam)
+    def __call__(self, weights, lam=1.0, out=None):
+        return self.penalty_and_grads(weights, lam, out)
 
 
 def check_weights(weights, who):
@@ -94,3 +95,26 @@ def per_layer_lam(lam, n_layers, who="regularizer"):
         if not (math.isfinite(x) and x >= 0):
             raise ValueError(f"{who}: lam must be finite and >= 0, got {x}")
     return lams
+
+
+def out_buffers(weights, out, who):
+    """``out`` checked against ``weights`` (one buffer of equal shape and dtype each), or Nones.
+
+    Examples
+    --------
+    >>> out_buffers([np.ones(2)], None, "l1")
+    [None]
+    >>> out_buffers([np.ones(2)], [np.ones(3)], "l1")
+    Traceback (most recent call last):
+    ...
+    ValueError: l1: out[0] must have shape (2,) and dtype float64
+    """
+    if out is None:
+        return [None] * len(weights)
+    out = list(out)
+    if len(out) != len(weights):
+        raise ValueError(f"{who}: out has {len(out)} buffers for {len(weights)} weight matrices")
+    for l, (W, buf) in enumerate(zip(weights, out)):
+        if buf.shape != W.shape or buf.dtype != W.dtype:
+            raise ValueError(f"{who}: out[{l}] must have shape {W.shape} and dtype {W.dtype}")
+    return out

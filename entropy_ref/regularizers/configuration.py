@@ -10,25 +10,27 @@ Both are thin wrappers around :func:`entropy_ref.penalty_sum`, the lead's fast f
 from __future__ import annotations
 
 from ..entropy import penalty_sum
-from .base import Regularizer, check_weights, per_layer_lam
+from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 __all__ = ["SPARSITY", "ENTROPY", "sparsity_penalty_and_grads", "entropy_penalty_and_grads"]
 
 
-def _penalty(weights, lam, kind, name):
+def _penalty(weights, lam, out, kind, name):
     weights = check_weights(weights, name)
     lams = per_layer_lam(lam, len(weights), name)
-    res = penalty_sum(weights, lam=lams, kind=kind)
+    res = penalty_sum(weights, lam=lams, kind=kind, out=out_buffers(weights, out, name))
     return float(res.total), [float(v) for v in res.values], list(res.grads)
 
 
-def sparsity_penalty_and_grads(weights, lam=1.0):
+def sparsity_penalty_and_grads(weights, lam=1.0, out=None):
     """``lam * sum_l l_C(W_l)`` (``l_C = -H_C``) and its gradients.
 
     Parameters
     ----------
     weights : list of ndarray, each shape (fan_out, fan_in)
     lam : float or sequence of float, default 1.0
+    out : list of ndarray, optional
+        Gradient buffers like ``weights``, overwritten and returned (no allocation).
 
     Returns
     -------
@@ -46,16 +48,18 @@ def sparsity_penalty_and_grads(weights, lam=1.0):
     >>> bool(np.isclose(total, 3 * values[0], rtol=1e-12)), grads[1].shape
     (True, (8, 9))
     """
-    return _penalty(weights, lam, "sparsity_loss", "sparsity")
+    return _penalty(weights, lam, out, "sparsity_loss", "sparsity")
 
 
-def entropy_penalty_and_grads(weights, lam=1.0):
+def entropy_penalty_and_grads(weights, lam=1.0, out=None):
     """``lam * sum_l H_C(W_l)`` and its gradients.
 
     Parameters
     ----------
     weights : list of ndarray, each shape (fan_out, fan_in)
     lam : float or sequence of float, default 1.0
+    out : list of ndarray, optional
+        Gradient buffers like ``weights``, overwritten and returned (no allocation).
 
     Returns
     -------
@@ -72,7 +76,7 @@ def entropy_penalty_and_grads(weights, lam=1.0):
     >>> bool(np.isclose(s, -e, rtol=1e-12))
     True
     """
-    return _penalty(weights, lam, "configuration_entropy", "entropy")
+    return _penalty(weights, lam, out, "configuration_entropy", "entropy")
 
 
 SPARSITY = Regularizer(

@@ -14,15 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import DegenerateInputError
-from .base import Regularizer, check_weights, per_layer_lam
+from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 
-def hoyer_square(W):
+def hoyer_square(W, out=None):
     """``(sum |W|)^2 / sum W^2`` and its gradient (same dtype as ``W``).
 
     Parameters
     ----------
     W : ndarray, any shape, not all zero
+    out : ndarray, like W, optional
+        Buffer for the gradient.
 
     Returns
     -------
@@ -33,7 +35,7 @@ def hoyer_square(W):
     --------
     >>> value, grad = hoyer_square(np.array([3.0, 0.0, -4.0]))
     >>> round(value, 12), grad  # 49 / 25; 2*7/25 * (sign(w) - 7/25 w)
-    (1.96, array([ 0.0896,  0.    , -0.1232]))
+    (1.96, array([0.0896, 0.    , 0.0672]))
     """
     s1 = float(np.sum(np.abs(W), dtype=np.float64))
     s2 = float(np.sum(np.square(W, dtype=np.float64)))
@@ -41,19 +43,21 @@ def hoyer_square(W):
         raise DegenerateInputError("hoyer: the Hoyer-square measure is undefined for an "
                                    "all-zero weight matrix")
     r = s1 / s2
-    grad = np.sign(W)
+    grad = np.sign(W, out=out)
     grad -= W * W.dtype.type(r)
     grad *= W.dtype.type(2.0 * r)
     return s1 * r, grad
 
 
-def penalty_and_grads(weights, lam=1.0):
+def penalty_and_grads(weights, lam=1.0, out=None):
     """``sum_l lam_l * H_S(W_l)`` and its gradients.
 
     Parameters
     ----------
     weights : list of ndarray, each shape (fan_out, fan_in)
     lam : float or sequence of float, default 1.0
+    out : list of ndarray, optional
+        Gradient buffers like ``weights``, overwritten and returned (no allocation).
 
     Returns
     -------
@@ -71,8 +75,8 @@ def penalty_and_grads(weights, lam=1.0):
     weights = check_weights(weights, "hoyer")
     lams = per_layer_lam(lam, len(weights), "hoyer")
     values, grads = [], []
-    for W, lam_l in zip(weights, lams):
-        value, grad = hoyer_square(W)
+    for W, lam_l, buf in zip(weights, lams, out_buffers(weights, out, "hoyer")):
+        value, grad = hoyer_square(W, buf)
         grad *= W.dtype.type(lam_l)
         values.append(value)
         grads.append(grad)

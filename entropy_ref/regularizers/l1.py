@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Regularizer, check_weights, per_layer_lam
+from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 
-def penalty_and_grads(weights, lam=1.0):
+def penalty_and_grads(weights, lam=1.0, out=None):
     """``sum_l lam_l * sum |W_l|`` with gradient ``lam_l * sign(W_l)`` (0 at 0).
 
     Parameters
     ----------
     weights : list of ndarray, each shape (fan_out, fan_in)
     lam : float or sequence of float, default 1.0
+    out : list of ndarray, optional
+        Gradient buffers like ``weights``, overwritten and returned (no allocation).
 
     Returns
     -------
@@ -31,8 +33,8 @@ def penalty_and_grads(weights, lam=1.0):
     lams = per_layer_lam(lam, len(weights), "l1")
     values = [float(np.sum(np.abs(W), dtype=np.float64)) for W in weights]
     grads = []
-    for W, lam_l in zip(weights, lams):
-        g = np.sign(W)
+    for W, lam_l, buf in zip(weights, lams, out_buffers(weights, out, "l1")):
+        g = np.sign(W, out=buf)
         g *= W.dtype.type(lam_l)
         grads.append(g)
     total = float(sum(lam_l * v for lam_l, v in zip(lams, values)))

@@ -106,7 +106,7 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", skip_on=Exce
     >>> import entropy_ref
     >>> report = check(entropy_ref.configuration_entropy_grad)
     >>> report.ok, len(report.passed), report.skipped
-    (True, 14, [])
+    (True, 15, [])
     >>> check(entropy_ref.sparsity_loss_grad, cases="tiny_*").diagnosis_names()
     {'sign_flipped'}
     >>> check(entropy_ref.sparsity_loss_grad, loss="l_C", cases="tiny_*").ok

@@ -1,0 +1,205 @@
+"""The training loop: start or resume a run, train epoch by epoch, record and checkpoint."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import regularizers
+from ..mlp import accuracy, check_params, init_mlp, layer_sizes, n_weights
+from ..optim import AdamHP, adam_init
+from . import runio
+from .config import TrainConfig
+from .progress import InEpochProgress, epoch_line, format_duration
+from .stats import epoch_record
+from .step import pack_state, run_epoch
+
+__all__ = ["RunResult", "Dataset", "prepare_data", "train"]
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` returns.
+
+    Attributes
+    ----------
+    config : TrainConfig
+    params : dict
+        Final weights and biases.
+    history : list of dict
+        One record per completed epoch (see :mod:`entropy_ref.train.stats`).
+    run_dir : pathlib.Path or None
+    opt_state : dict
+        Final Adam state.
+    """
+
+    config: TrainConfig
+    params: dict
+    history: list
+    run_dir: Path | None
+    opt_state: dict
+
+    @property
+    def test_accuracy(self):
+        """Test accuracy after the last epoch (``None`` before any epoch)."""
+        return self.history[-1]["test_accuracy"] if self.history else None
+
+
+class Dataset(NamedTuple):
+    """Features (N, 784) in [0, 1] of the training dtype and int64 labels."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray | None
+    y_val: np.ndarray | None
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def prepare_data(config, data=None):
+    """Load MNIST (unless ``data`` is given) and apply the validation split and training subset.
+
+    The validation set is the LAST ``config.val_size`` training images (the same for every seed,
+    so runs with different seeds are compared on the same images); the training set is the rest,
+    cut to its first ``config.train_subset`` images when that is set.
+    """
+    from ..data import load_mnist, to_features
+
+    if data is None:
+        data = load_mnist(config.data_dir, download=config.download)
+    dtype = np.dtype(config.dtype)
+    n_all = len(data.train_images)
+    n_fit = n_all - config.val_size
+    if n_fit < 1:
+        raise ValueError(f"val_size={config.val_size} leaves no training images (there are "
+                         f"{n_all})")
+    if config.train_subset is not None and config.train_subset > n_fit:
+        raise ValueError(f"train_subset={config.train_subset} exceeds the {n_fit} training images "
+                         f"available (after holding out val_size={config.val_size})")
+    n_train = n_fit if config.train_subset is None else config.train_subset
+    labels = data.train_labels.astype(np.int64)
+    X_val = y_val = None
+    if config.val_size:
+        X_val, y_val = to_features(data.train_images[n_fit:], dtype), labels[n_fit:]
+    return Dataset(to_features(data.train_images[:n_train], dtype), labels[:n_train],
+                   X_val, y_val, to_features(data.test_images, dtype),
+                   data.test_labels.astype(np.int64))
+
+
+def _start(config, run_dir, resume, log):
+    """Fresh state, or ``run_dir``'s checkpoint: ``(params, opt_state, epoch, rng, history)``."""
+    if run_dir is not None and (run_dir / runio.MODEL).exists():
+        if not resume:
+            raise ValueError(f"{run_dir} already holds a run (model.npz); pass --resume to "
+                             f"continue it, or choose another --out")
+        saved = runio.load_config(run_dir)
+        diffs = saved.differences(config)
+        if diffs:
+            what = "; ".join(f"{n}: saved {a!r}, given {b!r}" for n, a, b in diffs)
+            raise ValueError(f"cannot resume {run_dir}: the settings differ ({what})")
+        ck = runio.load_checkpoint(run_dir)
+        params = ck["params"]
+        check_params(params)
+        if layer_sizes(params) != config.sizes or params["W"][0].dtype != np.dtype(config.dtype):
+            raise ValueError(f"{run_dir}/model.npz does not match config.json (sizes or dtype)")
+        rng = np.random.default_rng()
+        rng.bit_generator.state = ck["rng_state"]
+        history = runio.load_history(run_dir, ck["epoch"])
+        log(f"resuming {run_dir} after epoch {ck['epoch']}")
+        return params, ck["opt_state"], ck["epoch"], rng, history
+    if resume:
+        log("nothing to resume" + (f" in {run_dir}" if run_dir else "") + ": starting afresh")
+    rng = np.random.default_rng(config.seed)      # initialisation, then shuffling
+    params = init_mlp(config.sizes, rng, np.dtype(config.dtype))
+    return params, adam_init(params), 0, rng, []
+
+
+def train(config, data=None, log=print, resume=False, progress=None):
+    """Train LeNet300 (or ``config.hidden``) on MNIST with Adam and ``config.reg``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    data : entropy_ref.data.MNIST, optional
+        Preloaded data (saves reloading across many runs); default: ``load_mnist(config.data_dir)``.
+    log : callable, default print
+        Receives every line the trainer reports; ``lambda *a: None`` silences it.
+    resume : bool, default False
+        Continue the checkpoint in ``config.out`` (bit-identical to an uninterrupted run). Without
+        it, an existing checkpoint there is an error rather than being overwritten.
+    progress : bool, optional
+        In-epoch progress on stderr; default: only when stderr is a terminal.
+
+    Returns
+    -------
+    RunResult
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from entropy_ref.data import load_mnist, write_synthetic_mnist
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     data = load_mnist(write_synthetic_mnist(d, 200, 50), verbose=False)
+    >>> r = train(TrainConfig(reg="none", epochs=2, hidden=(20,)), data=data, log=lambda *a: None)
+    >>> len(r.history), 0 <= r.test_accuracy <= 1
+    (2, True)
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"train: config must be a TrainConfig, got {type(config).__name__}")
+    reg = regularizers.get(config.reg)
+    lams = regularizers.per_layer_lam(config.lam, len(config.sizes) - 1, config.reg)
+    run_dir = None if config.out is None else Path(config.out)
+    params, opt_state, epoch0, rng, history = _start(config, run_dir, resume, log)
+    log("entropy-ref train: configuration (all values, defaults included)")
+    for line in config.describe():
+        log(line)
+    log(f"  network      = {'-'.join(map(str, config.sizes))} ReLU MLP, "
+        f"{n_weights(params):,} weights")
+    if epoch0 >= config.epochs:
+        log(f"nothing to do: the run already has {epoch0} of {config.epochs} epochs")
+        return RunResult(config, params, history, run_dir, opt_state)
+    ds = prepare_data(config, data)
+    log(f"  data         = {len(ds.X_train):,} training, "
+        f"{0 if ds.X_val is None else len(ds.X_val):,} validation, {len(ds.X_test):,} test images")
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        runio.write_json(run_dir / runio.CONFIG, config.to_dict())
+        log(f"  saved to     {run_dir / runio.CONFIG}")
+    hp = AdamHP(lr=config.lr, beta1=config.betas[0], beta2=config.betas[1], eps=config.eps)
+    state = pack_state(params, opt_state, min(config.batch_size, len(ds.X_train)))
+    params, opt_state = state.params, state.opt_state      # views into the packed vectors
+    n_steps = -(-len(ds.X_train) // config.batch_size)
+    durations, epoch, saved = [], epoch0, epoch0
+    try:
+        for epoch in range(epoch0 + 1, config.epochs + 1):
+            bar = InEpochProgress(epoch, config.epochs, n_steps, enabled=progress)
+            t0 = time.perf_counter()
+            try:
+                ce_sum, pen_sums, steps = run_epoch(state, ds.X_train, ds.y_train, rng, reg, lams,
+                                                    hp, bar)
+            finally:
+                bar.close()
+            t1 = time.perf_counter()
+            test_acc = accuracy(params, ds.X_test, ds.y_test)
+            val_acc = None if ds.X_val is None else accuracy(params, ds.X_val, ds.y_val)
+            record = epoch_record(epoch, ce_sum, len(ds.X_train), pen_sums, steps, params["W"],
+                                  test_acc, val_acc, t1 - t0, time.perf_counter() - t1)
+            history.append(record)
+            if run_dir is not None:
+                runio.write_history(run_dir, history)      # history first, checkpoint last
+                runio.save_checkpoint(run_dir, params, opt_state, epoch, rng)
+                saved = epoch
+            durations.append(time.perf_counter() - t0)
+            eta = float(np.mean(durations)) * (config.epochs - epoch)
+            log(epoch_line(record, config.epochs, config.reg, eta))
+    except KeyboardInterrupt:
+        where = f"; {run_dir} holds epoch {saved}, continue with --resume" if run_dir else ""
+        log(f"interrupted during epoch {epoch}{where}")
+        raise
+    log(f"done: {len(durations)} epoch(s) in {format_duration(sum(durations))}, "
+        f"test accuracy {100 * history[-1]['test_accuracy']:.2f}%")
+    return RunResult(config, params, history, run_dir, opt_state)

@@ -1,0 +1,107 @@
+"""``entropy-ref train`` on the command line: success, --resume, and clean errors (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from entropy_ref.cli import main
+from entropy_ref.train import load_run
+
+FAST = ["--hidden", "16,8", "--lr", "1e-3"]
+
+
+def _error_line(capsys, argv):
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err
+    errors = [s for s in err.splitlines() if "error" in s]
+    assert len(errors) == 1 and errors[0].startswith("entropy-ref train: error: ")
+    return err[err.index(errors[0]):]          # the message (the data room's may span lines)
+
+
+def test_train_writes_a_run(synthetic_mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["train", "--reg", "entropy", "--lam", "0.5,1,2", "--epochs", "2",
+               "--data-dir", str(synthetic_mnist_dir), "--out", str(out), *FAST])
+    stdout = capsys.readouterr().out
+    assert rc == 0
+    assert "lam          = (0.5, 1.0, 2.0)" in stdout and "epoch 2/2" in stdout
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["lam"] == [0.5, 1.0, 2.0] and cfg["reg"] == "entropy" and cfg["hidden"] == [16, 8]
+    config, params, history = load_run(out)
+    assert len(history) == 2 and params["W"][0].shape == (16, 784)
+
+
+def test_resume_from_the_command_line(synthetic_mnist_dir, tmp_path, capsys):
+    base = ["train", "--reg", "l1", "--lam", "1e-4", "--data-dir", str(synthetic_mnist_dir), *FAST]
+    assert main([*base, "--epochs", "2", "--out", str(tmp_path / "a")]) == 0
+    assert main([*base, "--epochs", "1", "--out", str(tmp_path / "b")]) == 0
+    # options left at their defaults are taken from the run directory on --resume
+    assert main(["train", "--out", str(tmp_path / "b"), "--epochs", "2", "--resume",
+                 "--data-dir", str(synthetic_mnist_dir)]) == 0
+    assert "resuming" in capsys.readouterr().out
+    # config.json now says 2 epochs: resuming with no options at all has nothing left to do
+    assert main(["train", "--out", str(tmp_path / "b"), "--resume"]) == 0
+    assert "nothing to do: the run already has 2 of 2 epochs" in capsys.readouterr().out
+    _, pa, ha = load_run(tmp_path / "a")
+    _, pb, hb = load_run(tmp_path / "b")
+    assert all(np.array_equal(x, y) for x, y in zip(pa["W"] + pa["b"], pb["W"] + pb["b"]))
+    assert [h["train_ce"] for h in ha] == [h["train_ce"] for h in hb]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--reg", "l2"], "unknown regularizer 'l2'; choose one of: none, sparsity, entropy"),
+    (["--lam", "-1"], "lam must be finite and >= 0"),
+    (["--lam", "1,2"], "lam has 2 values but the network has 3 weight matrices"),
+    (["--batch-size", "0"], "batch_size must be an integer >= 1, got 0"),
+    (["--epochs", "-3"], "epochs must be an integer >= 0"),
+    (["--dtype", "float16"], "dtype must be one of float32, float64"),
+    (["--train-subset", "100000"], "train_subset=100000 exceeds the 600 training images"),
+])
+def test_bad_arguments_give_one_clean_line(synthetic_mnist_dir, tmp_path, capsys, args, message):
+    err = _error_line(capsys, ["train", "--data-dir", str(synthetic_mnist_dir),
+                               "--out", str(tmp_path / "run"), *args])
+    assert message in err
+
+
+def test_missing_data_dir(tmp_path, capsys):
+    err = _error_line(capsys, ["train", "--data-dir", str(tmp_path / "nowhere"),
+                               "--out", str(tmp_path / "run")])
+    assert "MNIST data not found" in err and "--download" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_corrupt_data_dir(synthetic_mnist_dir, tmp_path, capsys):
+    (synthetic_mnist_dir / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b garbage")
+    err = _error_line(capsys, ["train", "--data-dir", str(synthetic_mnist_dir),
+                               "--out", str(tmp_path / "run")])
+    assert "train-images-idx3-ubyte.gz" in err
+
+
+def test_existing_run_without_resume(synthetic_mnist_dir, tmp_path, capsys):
+    argv = ["train", "--reg", "none", "--epochs", "1", "--data-dir", str(synthetic_mnist_dir),
+            "--out", str(tmp_path / "run"), *FAST]
+    assert main(argv) == 0
+    err = _error_line(capsys, argv)
+    assert "already holds a run" in err and "--resume" in err
+
+
+def test_unparseable_lambda_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--lam", "one", "--out", "x"])
+    assert exc.value.code == 2
+    assert "expected a number or a comma-separated list" in capsys.readouterr().err
+
+
+def test_python_dash_m_exit_status(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "entropy_ref", "train", "--reg", "nope",
+                           "--out", str(tmp_path / "r")], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2
+    assert "unknown regularizer 'nope'" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,181 @@
+"""What ``entropy-ref reproduce`` runs: the variants compared, the presets, every knob in one place.
+
+Methods compared (all trained under the same protocol: LeNet300, Adam lr 1e-4, batch 100, no weight
+decay, the same seeds and epochs; then pruned by the same sensitivity sweep):
+
+==============  ==========  ===========================================================
+label           regularizer ``lam``
+==============  ==========  ===========================================================
+none            none        -- (dense baseline: cross-entropy only)
+sparsity        sparsity    1: the paper's ``l_C = -H_C`` (eq. 3, sec. 5), CE a batch mean
+sparsity-sum    sparsity    1/batch_size: the same if the paper's CE was a batch *sum*
+entropy         entropy     1: the opposite sign, ``+H_C`` (the prose and sec. 3.1 reading)
+entropy-sum     entropy     1/batch_size
+l1              l1          chosen on a validation split (:mod:`.select`)
+hoyer           hoyer       chosen on a validation split
+==============  ==========  ===========================================================
+
+Why ``1/batch_size``: with Adam (invariant to rescaling the whole loss, up to ``eps``),
+``sum_i CE_i + l_C`` over a batch of 100 trains like ``mean_i CE_i + 0.01 l_C``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from ..prune import ACCURACY_TARGETS, n_points
+
+__all__ = ["Variant", "ReproSettings", "PRESETS", "PAPER", "SENSITIVITY_DATA", "variants_for"]
+
+#: the paper's two reported points (section 5): nonzero weights and test accuracy
+PAPER = {"sparsity": {"nonzero": 19166, "test_accuracy": 0.9601},
+         "none": {"nonzero": 127776, "test_accuracy": 0.9603}}
+
+#: data the sensitivity gradient is averaged over (the paper does not say)
+SENSITIVITY_DATA = ("train", "test")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One compared method: a label, a regularizer name and its weight (None: select it)."""
+
+    label: str
+    reg: str
+    lam: float | None
+    note: str
+
+
+def variants_for(batch_size):
+    """The default variants (see the module docstring), ``*-sum`` at ``lam = 1/batch_size``.
+
+    Examples
+    --------
+    >>> [(v.label, v.lam) for v in variants_for(100)][:3]
+    [('none', 0.0), ('sparsity', 1.0), ('sparsity-sum', 0.01)]
+    """
+    s = 1.0 / batch_size
+    return (
+        Variant("none", "none", 0.0, "dense baseline, cross-entropy only"),
+        Variant("sparsity", "sparsity", 1.0, "paper: + l_C = -H_C, lambda 1, CE batch mean"),
+        Variant("sparsity-sum", "sparsity", s, f"paper if CE was a batch sum: lambda {s:g}"),
+        Variant("entropy", "entropy", 1.0, "opposite sign: + H_C, lambda 1"),
+        Variant("entropy-sum", "entropy", s, f"opposite sign, lambda {s:g}"),
+        Variant("l1", "l1", None, "L1 penalty, lambda chosen on validation"),
+        Variant("hoyer", "hoyer", None, "DeepHoyer H_S, lambda chosen on validation"),
+    )
+
+
+@dataclass(frozen=True)
+class ReproSettings:
+    """Every setting of a reproduction run (validated on construction).
+
+    Attributes
+    ----------
+    out : str
+        Output directory (``runs/``, ``results.json``, ``results.md``, ``figures/``).
+    preset : str
+        ``full``, ``quick`` or ``tiny`` (only recorded; the values below are what counts).
+    seeds, epochs, train_subset, hidden, batch_size, lr, dtype
+        Training protocol of the compared models (seeds are ``0 .. seeds-1``).
+    step : float
+        Percentile step of the pruning sweep (0.1: 1,001 points).
+    sensitivity_data : str
+        ``train`` (the run's training images) or ``test``.
+    methods : tuple of str
+        Variant labels to run (see :func:`variants_for`).
+    select_grid : tuple of (str, tuple of float)
+        Lambda grid per regularizer whose lambda is chosen on validation.
+    select_val_size, select_epochs, select_target
+        The last ``select_val_size`` training images are held out; models train for
+        ``select_epochs`` on the rest (seed 0); the lambda needing the fewest nonzero weights to
+        reach ``select_target`` validation accuracy wins.
+    lambda_sweep : bool
+        Also run the sign/lambda sweep (:mod:`.sweep`).
+    sweep_grid, sweep_epochs
+        Lambdas and epochs of that sweep (seed 0, full protocol otherwise).
+    """
+
+    out: str
+    preset: str = "full"
+    data_dir: str | None = None
+    seeds: int = 3
+    epochs: int = 20
+    train_subset: int | None = None
+    hidden: tuple = (300, 100)
+    batch_size: int = 100
+    lr: float = 1e-4
+    dtype: str = "float32"
+    step: float = 0.1
+    sensitivity_data: str = "train"
+    methods: tuple = ("none", "sparsity", "sparsity-sum", "entropy", "entropy-sum", "l1",
+                      "hoyer")
+    targets: tuple = ACCURACY_TARGETS
+    select_grid: tuple = (("l1", (1e-6, 1e-5, 1e-4, 1e-3)), ("hoyer", (1e-6, 1e-5, 1e-4, 1e-3)))
+    select_val_size: int = 10000
+    select_epochs: int | None = None
+    select_target: float = 0.96
+    lambda_sweep: bool = False
+    sweep_grid: tuple = (0.001, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+    sweep_epochs: int | None = None
+
+    def __post_init__(self):
+        for name, low in (("seeds", 1), ("epochs", 1), ("batch_size", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        for name in ("select_epochs", "sweep_epochs", "train_subset"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
+        n_points(self.step)                                       # raises on a bad step
+        if self.sensitivity_data not in SENSITIVITY_DATA:
+            raise ValueError(f"sensitivity_data must be one of {', '.join(SENSITIVITY_DATA)}, "
+                             f"got {self.sensitivity_data!r}")
+        known = {v.label for v in variants_for(self.batch_size)}
+        unknown = [m for m in self.methods if m not in known]
+        if unknown or not self.methods:
+            raise ValueError(f"unknown method(s) {', '.join(unknown) or '(none given)'}; "
+                             f"choose from {', '.join(sorted(known))}")
+        if not 0 < self.select_target <= 1:
+            raise ValueError(f"select_target must be an accuracy in (0, 1], got "
+                             f"{self.select_target}")
+        if not all(0 < t <= 1 for t in self.targets):
+            raise ValueError(f"targets must be accuracies in (0, 1], got {self.targets}")
+        for reg, grid in self.select_grid:
+            if not grid or any(not (lam > 0) for lam in grid):
+                raise ValueError(f"select_grid[{reg!r}] must be a non-empty list of lambdas > 0")
+        if any(not (lam > 0) for lam in self.sweep_grid):
+            raise ValueError("sweep_grid: every lambda must be > 0")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+
+    @property
+    def variants(self):
+        """The selected :class:`Variant` records, in the order of ``methods``."""
+        by_label = {v.label: v for v in variants_for(self.batch_size)}
+        return tuple(by_label[m] for m in self.methods)
+
+    def grid_for(self, reg):
+        """The validation lambda grid of ``reg``."""
+        for name, grid in self.select_grid:
+            if name == reg:
+                return tuple(grid)
+        raise ValueError(f"no select_grid entry for regularizer {reg!r}")
+
+    def to_dict(self):
+        """JSON-ready dict of every field."""
+        return dataclasses.asdict(self)
+
+
+#: preset name -> overrides of the defaults (the ``full`` preset is the paper's setting)
+PRESETS = {
+    "full": {},
+    "quick": dict(seeds=1, epochs=2, step=0.2, select_target=0.90,
+                  targets=(0.85, 0.88, 0.90, 0.95, 0.96),
+                  select_grid=(("l1", (1e-5, 1e-4)), ("hoyer", (1e-5, 1e-4))),
+                  sweep_grid=(0.01, 0.1, 1.0), sweep_epochs=1),
+    "tiny": dict(seeds=1, epochs=3, hidden=(24, 12), lr=3e-3, batch_size=20, step=5.0,
+                 select_val_size=100,
+                 select_target=0.5, select_grid=(("l1", (1e-4, 1e-3)), ("hoyer", (1e-4,))),
+                 sweep_grid=(0.01, 1.0)),
+}

@@ -23,7 +23,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .prune._io import atomic_target
+from ._atomic import atomic_write
 
 __all__ = ["figure1", "figure2", "figure3", "figure4", "figure_sweep", "save", "METHOD_COLORS"]
 
@@ -50,8 +50,7 @@ def save(fig, path, dpi=150):
     out = []
     for fmt in ("png", "pdf"):
         target = stem.with_name(stem.name + "." + fmt)
-        with atomic_target(target) as tmp:
-            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+        atomic_write(target, lambda f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight"))
         out.append(target)
     return out
 

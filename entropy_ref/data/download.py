@@ -25,7 +25,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .idx import MNIST_FILES, MNIST_MD5, MNISTDataError, create_temp, md5_file
+from .._atomic import create_temp
+from .idx import MNIST_FILES, MNIST_MD5, MNISTDataError, md5_file
 
 __all__ = ["MNIST_MIRRORS", "MNISTDownloadError", "download_mnist"]
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
-import secrets
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from .._atomic import atomic_write_bytes
 
 __all__ = [
     "MNISTDataError",
@@ -227,32 +228,3 @@ def md5_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
-
-
-def create_temp(directory: Path, name: str) -> tuple[int, Path]:
-    """Create a new hidden temp file ``.<name>.<random>.part`` in ``directory``; return (fd, path).
-
-    ``os.open`` with mode 0o666 lets the umask decide permissions, as for any new file.
-    """
-    while True:
-        tmp = Path(directory) / f".{name}.{secrets.token_hex(6)}.part"
-        try:
-            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                           0o666), tmp
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = create_temp(path.parent, path.name)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -23,7 +23,7 @@ import numpy as np
 from ..entropy import configuration_entropy_grad, configuration_entropy_grad_reference
 from ..gradcheck import rel_error
 from ..scharr import scharr_gradient, scharr_gradient_loop
-from ._io import atomic_write
+from .._atomic import atomic_write
 from .cases import (CASES, COMPONENTS_MAX_SIZE, JSON_MAX_SIZE, TOLERANCE_RATIONALE, TOLERANCES,
                     VERSION, CaseSpec, build_input)
 

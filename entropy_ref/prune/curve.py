@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..mlp import predict
-from ._io import atomic_write_text
+from .._atomic import atomic_write_text
 from .plan import PrunePlan, masked_params
 from .sensitivity import as_float64_params
 

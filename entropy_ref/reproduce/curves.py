@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import prune
-from ..prune._io import atomic_write_text
+from .._atomic import atomic_write_text
 from ..train import prepare_data
 from ..train.runio import read_json
 

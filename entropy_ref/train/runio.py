@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write_bytes
 from .config import TrainConfig
 
 __all__ = ["CONFIG", "HISTORY", "MODEL", "atomic_write_bytes", "write_json", "read_json",
@@ -36,30 +35,6 @@ __all__ = ["CONFIG", "HISTORY", "MODEL", "atomic_write_bytes", "write_json", "re
 
 CONFIG, HISTORY, MODEL = "config.json", "history.json", "model.npz"
 _FORMAT = 1
-
-
-def atomic_write_bytes(path, data):
-    """Write ``data`` to ``path`` via a temporary file in the same directory and ``os.replace``.
-
-    Examples
-    --------
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     atomic_write_bytes(os.path.join(d, "x"), b"hi")
-    ...     print(open(os.path.join(d, "x"), "rb").read(), sorted(os.listdir(d)))
-    b'hi' ['x']
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def write_json(path, obj):
@@ -80,6 +55,7 @@ def save_checkpoint(run_dir, params, opt_state, epoch, rng):
 
     Examples
     --------
+    >>> import tempfile
     >>> from entropy_ref.mlp import init_mlp; from entropy_ref.optim import adam_init
     >>> p, rng = init_mlp((4, 3, 2)), np.random.default_rng(0)
     >>> with tempfile.TemporaryDirectory() as d:

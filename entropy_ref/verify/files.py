@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import golden
-from ..golden._io import atomic_write
+from .._atomic import atomic_write
 from .compare import Outputs, components_by_axis, evaluate
 from .report import SKIP, CaseResult, Report
 

@@ -92,6 +92,8 @@ def _dot(a: np.ndarray, b: np.ndarray) -> float:
 
 #: target size of one work buffer in bytes: the slab's buffers stay in the L2 cache
 BLOCK_BYTES = 384 * 1024
+#: arrays up to this size are done in one slab (measured: no gain from slabs below it)
+SINGLE_SLAB_BYTES = 1024 * 1024
 
 
 def _slab_MW(slab, axes, acc, g, work, keep) -> float:
@@ -138,8 +140,9 @@ def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=Non
     acc = np.empty_like(W) if out is None else out
     n0, row_bytes = W.shape[0], max(1, W[:1].nbytes)
     halo = 2 if 0 in axes else 0
-    rows = block_rows or max(16, BLOCK_BYTES // row_bytes)
-    rows = min(rows, n0)
+    if block_rows is None:
+        block_rows = n0 if W.nbytes <= SINGLE_SLAB_BYTES else max(16, BLOCK_BYTES // row_bytes)
+    rows = min(block_rows, n0)
     shape = (min(n0, rows + 2 * halo),) + W.shape[1:]
     g, work = np.empty(shape, W.dtype), np.empty(shape, W.dtype)
     # one slab: work in acc itself; several: a slab buffer, since a slab's halo rows would

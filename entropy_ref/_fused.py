@@ -123,9 +123,22 @@ def _slab_MW(slab, axes, acc, g, work, keep) -> float:
     return Q
 
 
+def out_of_range(Q: float, S: float, dtype) -> bool:
+    """True when the energy ``Q`` or ``S = sum |W|`` under- or overflowed in ``dtype``.
+
+    Entries far from 1 (say ``1e-170`` or ``1e160`` in float64) square to numbers outside the
+    floating-point range. ``H_C`` is scale invariant, so the caller then recomputes on a copy
+    scaled by a power of two, which is exact (``entropy_ref.entropy._rescaled``).
+    """
+    fi = np.finfo(dtype)
+    low = float(fi.tiny) / float(fi.eps)
+    return not (math.isfinite(Q) and math.isfinite(S)) or Q < low or S < low
+
+
 def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=None,
                    block_rows: int | None = None):
-    """Return ``(H, dH_dW, Q'', S)`` for a validated ``W``; ``H`` is None when ``Q'' = 0`` or ``S = 0``.
+    """Return ``(H, dH_dW, Q'', S)`` for a validated ``W``; ``H`` is None when ``Q''`` or ``S`` is
+    zero, subnormal or infinite (then ``1/Q''`` or ``1/S`` is not representable).
 
     ``H`` and the gradient are divided by ``divisor`` (1 for nats, ln 2 for bits). The caller
     raises on a degenerate input; nothing here produces ``inf`` or NaN.
@@ -159,8 +172,9 @@ def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=Non
             acc[r0:r1] = acc_s[keep]
         np.sign(W[r0:r1], out=work[:r1 - r0])
         S += _dot(work[:r1 - r0], W[r0:r1])     # sum |W| = <sign W, W>
-    if Q == 0.0 or S == 0.0:
-        return None, acc, Q, S
+    tiny = float(np.finfo(W.dtype).tiny)
+    if not (tiny <= Q < math.inf and tiny <= S < math.inf):   # 1/Q or 1/S not representable:
+        return None, acc, Q, S                                # degenerate, or caller rescales
     k = len(axes)
     alpha = 0.5 * (3.0 / 16.0) ** (k - 1)
     H = (0.5 * math.log(Q / k) + math.log(alpha) - math.log(S)) / divisor

@@ -34,6 +34,29 @@ def _prepare(W, axes, unit):
     return W, axes, unit_divisor(unit)
 
 
+def _out_of_range(E: float, S: float, W: np.ndarray) -> bool:
+    """See :func:`entropy_ref._fused.out_of_range` (one rule for every path)."""
+    return _fused.out_of_range(E, S, W.dtype)
+
+
+def _rescaled(W: np.ndarray):
+    """``(2**-e * W, e)`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale, under
+    which ``H_C`` is unchanged (eq. D6) and the gradient scales by ``2**-e`` (eq. D14)."""
+    _, e = math.frexp(float(np.max(np.abs(W))))
+    return np.ldexp(W, np.int32(-e)), e
+
+
+def _scale_back(grad: np.ndarray, e: int, W: np.ndarray) -> np.ndarray:
+    """``grad(W) = 2**-e grad(2**-e W)`` (eq. D14), in place; raise if it is not representable."""
+    with np.errstate(over="ignore"):
+        np.ldexp(grad, np.int32(-e), out=grad)
+    if not np.isfinite(grad).all():
+        raise DegenerateInputError(
+            f"the gradient of H_C overflows {W.dtype}: it scales like 1 / sum |W|, and W is tiny "
+            f"(max |W| = {float(np.max(np.abs(W))):.3g}). H_C is scale invariant: rescale W.")
+    return grad
+
+
 def _check_sums(E: float, S: float, W: np.ndarray) -> None:
     if S == 0.0:
         raise DegenerateInputError(
@@ -85,8 +108,16 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
     if out is not None and (out.shape != W.shape or out.dtype != W.dtype):
         raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got {out.shape}, {out.dtype}")
     H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=out)
+    e = 0
+    if _out_of_range(Q, S, W) and W.any():       # squares under/overflowed: exact rescale
+        W_s, e = _rescaled(W)
+        if e != 0:
+            H, dH_dW, Q, S = _fused.value_and_grad(W_s, axes, divisor, out=dH_dW)
     _check_sums(Q, S, W)
-    return H, dH_dW
+    if H is None:
+        raise DegenerateInputError(_ZERO_ENERGY.replace("zero gradient energy", "gradient energy "
+                                   f"below the {W.dtype} range (E = {Q:.3g})", 1))
+    return H, (_scale_back(dH_dW, e, W) if e else dH_dW)
 
 
 def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
@@ -116,6 +147,10 @@ def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
     W, axes, divisor = _prepare(W, axes, unit)
     energy = sum(float(np.vdot(g, g)) for g in scharr_gradient(W, axes)) / len(axes)
     S = float(np.abs(W).sum())
+    if _out_of_range(energy, S, W) and W.any():
+        W_s, e = _rescaled(W)
+        if e != 0:                                # not already at scale 1: recompute there
+            return configuration_entropy(W_s, axes, unit)
     _check_sums(energy, S, W)
     return (0.5 * math.log(energy) - math.log(S)) / divisor
 
@@ -140,6 +175,11 @@ def configuration_entropy_grad_reference(W, axes=None, unit: str = "nats"):
     g = scharr_gradient(W, axes)                              # eq. D2
     E = sum(float(np.vdot(c, c)) for c in g) / k              # eq. D4
     S = float(np.abs(W).sum())
+    if _out_of_range(E, S, W) and W.any():                    # exact rescale, eq. D6/D14
+        W_s, e = _rescaled(W)
+        if e != 0:
+            H_s, grad_s = configuration_entropy_grad_reference(W_s, axes, unit)
+            return H_s, _scale_back(grad_s, e, W)
     _check_sums(E, S, W)
     H = 0.5 * math.log(E) - math.log(S)                        # eq. D5
     dE_dW = (2.0 / k) * scharr_gradient_adjoint(g, axes)       # eq. D9

@@ -182,3 +182,23 @@ def test_fused_slabs_equal_reference(shape, axes, block_rows):
     H_ref, g_ref = configuration_entropy_grad_reference(W, axes)
     assert abs(H - H_ref) <= TOL_SAME * max(1.0, abs(H_ref))
     assert rel_error(g, g_ref) <= TOL_SAME
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("scale_exp", [-300, -170, -40, 40, 160, 300])
+def test_extreme_scales_are_rescaled_exactly(dtype, scale_exp):
+    """Entries whose squares under- or overflow: H_C is recomputed on an exactly (power-of-two)
+    rescaled copy, so value and gradient follow eq. D6/D14 instead of raising or returning NaN."""
+    fi = np.finfo(dtype)
+    if not float(fi.tiny) * 1e3 < 2.0 ** scale_exp < float(fi.max) / 1e3:
+        pytest.skip(f"2**{scale_exp} is outside {np.dtype(dtype).name}")
+    W = RNG.standard_normal((6, 7)).astype(dtype)
+    H, g = configuration_entropy_grad(W)
+    W_big = np.ldexp(W, scale_exp)
+    H_big, g_big = configuration_entropy_grad(W_big)
+    assert H_big == pytest.approx(H, abs=1e-12 if dtype == np.float64 else 1e-5)
+    assert rel_error(np.ldexp(g_big.astype(np.float64), scale_exp), g) <= (
+        1e-12 if dtype == np.float64 else 1e-5)
+    assert configuration_entropy(W_big) == pytest.approx(H, abs=1e-5)
+    H_ref, g_ref = configuration_entropy_grad_reference(W_big)
+    assert H_ref == pytest.approx(H, abs=1e-5)

@@ -13,10 +13,13 @@ matrices = shapes.flatmap(lambda s: arrays(np.float64, s, elements=entries))
 scales = st.one_of(st.floats(1e-3, 1e3), st.floats(-1e3, -1e-3))
 
 
-def _grad_scale(W, g):
-    """Size of the gradient's terms: dH/dW is a difference of two terms, the smaller of norm
-    ||sign(W)|| / S, so cancellation is measured against that, not against ||g|| (which can be 0)."""
-    return max(np.linalg.norm(g), np.linalg.norm(np.sign(W)) / np.abs(W).sum())
+def _normalised(W, g):
+    """``W`` and ``g`` divided by their natural sizes, so the checks below neither over- nor
+    underflow for extreme entries: ``max |W|`` for ``W``, and for the gradient, which is a
+    difference of two terms, the per-entry size ``1/S`` of its sign term (``||g||`` can be 0)."""
+    w_scale = np.abs(W).max()
+    g_scale = max(np.abs(g).max(), 1.0 / np.abs(W / w_scale).sum() / w_scale)
+    return W / w_scale, g / g_scale, g_scale
 
 
 def _value_and_grad(W):
@@ -36,21 +39,27 @@ def test_scale_invariance(W, a):
 @given(matrices)
 def test_euler_identity_gradient_orthogonal_to_W(W):
     _, g = _value_and_grad(W)
-    # eq. D13: <W, dH/dW> = 0, relative to the Cauchy-Schwarz bound ||W|| ||g||
-    assert abs(np.vdot(W, g)) <= 1e-9 * np.linalg.norm(W) * _grad_scale(W, g)
+    Wn, gn, _ = _normalised(W, g)
+    # eq. D13: <W, dH/dW> = 0, relative to the Cauchy-Schwarz bound ||W|| ||g|| (normalised)
+    assert abs(np.vdot(Wn, gn)) <= 1e-9 * np.linalg.norm(Wn) * max(np.linalg.norm(gn), 1.0)
 
 
 @given(matrices, scales)
 def test_gradient_is_homogeneous_of_degree_minus_one(W, a):
     _, g = _value_and_grad(W)
-    _, g_a = configuration_entropy_grad(a * W)
-    # eq. D14, any a != 0; relative to the size of the gradient's terms at aW
-    assert np.linalg.norm(g_a - g / a) <= 1e-9 * _grad_scale(W, g) / abs(a)
+    _, g_a = _value_and_grad(a * W)          # (a tiny aW can make the gradient overflow: skipped)
+    # eq. D14, any a != 0; relative to the size of the gradient's terms
+    _, gn, g_scale = _normalised(W, g)
+    assert np.linalg.norm(g_a * a / g_scale - gn) <= 1e-9 * np.sqrt(W.size)
 
 
 @given(matrices, st.integers(0, 2**32 - 1))
 def test_permutation_keeps_lp_norms_but_changes_entropy(W, seed):
-    assume(len(np.unique(W)) >= 3)
+    # at least three distinct values among entries that are not negligible (a 1e-185 entry next
+    # to a 1 leaves a single spike, whose H_C is the same wherever it sits in a 2 x 2 matrix)
+    flat = W.ravel()
+    values = np.where(np.abs(flat) > 1e-6 * np.abs(flat).max(), flat, 0.0) if W.any() else flat
+    assume(len(np.unique(values)) >= 3)
     H, _ = _value_and_grad(W)
     rng = np.random.default_rng(seed)
     changed = False

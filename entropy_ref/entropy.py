@@ -15,6 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _fused
+from ._layerwise import broadcast_lam, weighted_sum
 from ._checks import DegenerateInputError, as_float_array, normalize_axes
 from .conventions import unit_divisor
 from .scharr import scharr_gradient, scharr_gradient_adjoint
@@ -272,20 +273,8 @@ def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: 
     if kind not in PENALTY_KINDS:
         raise ValueError(f"kind must be one of {sorted(PENALTY_KINDS)}, got {kind!r}")
     weights = list(weights)
-    lams = [lam] * len(weights) if np.isscalar(lam) else list(lam)
-    if len(lams) != len(weights):
-        raise ValueError(f"lam has {len(lams)} entries for {len(weights)} weight matrices")
-    for n, value in enumerate(lams):
-        if not (np.isfinite(value) and value >= 0):
-            raise ValueError(f"lam[{n}] must be a finite number >= 0, got {value!r}")
+    lams = broadcast_lam(lam, len(weights), "penalty_sum")
     outs = [None] * len(weights) if out is None else list(out)
     f = PENALTY_KINDS[kind]
-    values, grads, total = [], [], 0.0
-    for W, lam_l, buf in zip(weights, lams, outs):
-        value, grad = f(W, axes, unit, out=buf)
-        if lam_l != 1.0:
-            np.multiply(grad, grad.dtype.type(lam_l), out=grad)
-        values.append(value)
-        grads.append(grad)
-        total += lam_l * value
+    total, values, grads = weighted_sum(lambda W, buf: f(W, axes, unit, out=buf), weights, lams, outs)
     return PenaltyResult(total, values, grads)

@@ -10,11 +10,12 @@ A regularizer is a named function ``penalty_and_grads(weights, lam) -> (total, v
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from .._layerwise import broadcast_lam
 
 __all__ = ["Regularizer", "per_layer_lam", "check_weights", "out_buffers"]
 
@@ -68,33 +69,8 @@ def check_weights(weights, who):
     return weights
 
 
-def per_layer_lam(lam, n_layers, who="regularizer"):
-    """Broadcast ``lam`` (scalar or one per layer) to a list of ``n_layers`` finite floats >= 0.
-
-    Examples
-    --------
-    >>> per_layer_lam(0.5, 3)
-    [0.5, 0.5, 0.5]
-    >>> per_layer_lam([1, 2], 3)
-    Traceback (most recent call last):
-    ...
-    ValueError: regularizer: lam has 2 values but there are 3 weight matrices
-    >>> per_layer_lam(-1.0, 2)
-    Traceback (most recent call last):
-    ...
-    ValueError: regularizer: lam must be finite and >= 0, got -1.0
-    """
-    if np.ndim(lam) == 0:
-        lams = [float(lam)] * n_layers
-    else:
-        lams = [float(x) for x in np.asarray(lam).reshape(-1)]
-        if len(lams) != n_layers:
-            raise ValueError(f"{who}: lam has {len(lams)} values but there are {n_layers} "
-                             f"weight matrices")
-    for x in lams:
-        if not (math.isfinite(x) and x >= 0):
-            raise ValueError(f"{who}: lam must be finite and >= 0, got {x}")
-    return lams
+#: ``lam`` broadcasting, shared with :func:`entropy_ref.penalty_sum`
+per_layer_lam = broadcast_lam
 
 
 def out_buffers(weights, out, who):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import DegenerateInputError
+from .._layerwise import weighted_sum
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 
@@ -73,15 +74,8 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     (10.0, [4.0, 3.0])
     """
     weights = check_weights(weights, "hoyer")
-    lams = per_layer_lam(lam, len(weights), "hoyer")
-    values, grads = [], []
-    for W, lam_l, buf in zip(weights, lams, out_buffers(weights, out, "hoyer")):
-        value, grad = hoyer_square(W, buf)
-        grad *= W.dtype.type(lam_l)
-        values.append(value)
-        grads.append(grad)
-    total = float(sum(lam_l * v for lam_l, v in zip(lams, values)))
-    return total, values, grads
+    return weighted_sum(hoyer_square, weights, per_layer_lam(lam, len(weights), "hoyer"),
+                        out_buffers(weights, out, "hoyer"))
 
 
 REGULARIZER = Regularizer("hoyer", "lam * sum_l (sum|W_l|)^2 / sum W_l^2 (DeepHoyer)",

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._layerwise import weighted_sum
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+
+
+def l1_norm(W, out=None):
+    """``sum |W|`` (accumulated in float64) and its gradient ``sign(W)`` (0 at 0).
+
+    Examples
+    --------
+    >>> l1_norm(np.array([1.0, -2.0, 0.0]))
+    (3.0, array([ 1., -1.,  0.]))
+    """
+    return float(np.sum(np.abs(W), dtype=np.float64)), np.sign(W, out=out)
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
@@ -30,15 +42,8 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     (1.5, [3.0], [array([[ 0.5, -0.5,  0. ]])])
     """
     weights = check_weights(weights, "l1")
-    lams = per_layer_lam(lam, len(weights), "l1")
-    values = [float(np.sum(np.abs(W), dtype=np.float64)) for W in weights]
-    grads = []
-    for W, lam_l, buf in zip(weights, lams, out_buffers(weights, out, "l1")):
-        g = np.sign(W, out=buf)
-        g *= W.dtype.type(lam_l)
-        grads.append(g)
-    total = float(sum(lam_l * v for lam_l, v in zip(lams, values)))
-    return total, values, grads
+    return weighted_sum(l1_norm, weights, per_layer_lam(lam, len(weights), "l1"),
+                        out_buffers(weights, out, "l1"))
 
 
 REGULARIZER = Regularizer("l1", "lam * sum_l sum |W_l| (L1)", penalty_and_grads)

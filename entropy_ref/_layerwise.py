@@ -1,0 +1,80 @@
+"""The per-layer weighted sum shared by every penalty: ``sum_l lam_l f(W_l)`` and its gradients.
+
+Used by :func:`entropy_ref.penalty_sum` (the math room's model-level helper) and by the
+regularizers of :mod:`entropy_ref.regularizers` (L1, Hoyer-square), so the ``lam`` rules and the
+loop live in one place.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["broadcast_lam", "weighted_sum"]
+
+
+def broadcast_lam(lam, n_layers: int, who: str = "regularizer") -> list[float]:
+    """Broadcast ``lam`` (scalar or one per layer) to a list of ``n_layers`` finite floats >= 0.
+
+    Examples
+    --------
+    >>> broadcast_lam(0.5, 3)
+    [0.5, 0.5, 0.5]
+    >>> broadcast_lam([1, 2], 3)
+    Traceback (most recent call last):
+    ...
+    ValueError: regularizer: lam has 2 values but there are 3 weight matrices
+    >>> broadcast_lam(-1.0, 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: regularizer: lam must be finite and >= 0, got -1.0
+    """
+    if np.ndim(lam) == 0:
+        lams = [float(lam)] * n_layers
+    else:
+        lams = [float(x) for x in np.asarray(lam).reshape(-1)]
+        if len(lams) != n_layers:
+            raise ValueError(f"{who}: lam has {len(lams)} values but there are {n_layers} "
+                             f"weight matrices")
+    for x in lams:
+        if not (math.isfinite(x) and x >= 0):
+            raise ValueError(f"{who}: lam must be finite and >= 0, got {x}")
+    return lams
+
+
+def weighted_sum(f, weights, lams, outs):
+    """``(sum_l lam_l f(W_l), [f(W_l)], [lam_l df/dW_l])``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(W, out) -> (value, grad)``; ``out`` is a gradient buffer like ``W`` or None, and ``grad``
+        may be that buffer (it is scaled by ``lam_l`` in place).
+    weights : list of ndarray
+    lams : list of float
+        One per matrix (see :func:`broadcast_lam`).
+    outs : list of ndarray or None
+
+    Returns
+    -------
+    total : float
+    values : list of float
+        Unweighted ``f(W_l)``.
+    grads : list of ndarray
+
+    Examples
+    --------
+    >>> f = lambda W, out: (float(np.sum(W * W)), np.multiply(W, 2.0, out=out))
+    >>> weighted_sum(f, [np.ones(2), np.ones(3)], [1.0, 0.5], [None, None])
+    (3.5, [2.0, 3.0], [array([2., 2.]), array([1., 1., 1.])])
+    """
+    values, grads, total = [], [], 0.0
+    for W, lam_l, buf in zip(weights, lams, outs, strict=True):
+        value, grad = f(W, buf)
+        if lam_l != 1.0:
+            np.multiply(grad, grad.dtype.type(lam_l), out=grad)
+        values.append(float(value))
+        grads.append(grad)
+        total += lam_l * float(value)
+    return total, values, grads

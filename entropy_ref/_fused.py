@@ -178,11 +178,15 @@ def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=Non
     k = len(axes)
     alpha = 0.5 * (3.0 / 16.0) ** (k - 1)
     H = (0.5 * math.log(Q / k) + math.log(alpha) - math.log(S)) / divisor
-    # dH/dW = -acc / Q - sign(W) / S   (the minus of the first term from D''^T = -D'')
-    for r0 in range(0, n0, rows):
+    # dH/dW = -acc / Q - sign(W) / S   (the minus of the first term from D''^T = -D'');
+    # work still holds sign(W) of the last slab (all of W when there is one slab): go backwards
+    # so that slab comes first and its sign is reused
+    last = r0
+    for r0 in reversed(range(0, n0, rows)):
         r1 = min(n0, r0 + rows)
         w = work[:r1 - r0]
-        np.sign(W[r0:r1], out=w)
+        if r0 != last:
+            np.sign(W[r0:r1], out=w)
         np.multiply(w, W.dtype.type(Q / S), out=w)
         np.add(acc[r0:r1], w, out=acc[r0:r1])
         np.multiply(acc[r0:r1], W.dtype.type(-1.0 / (Q * divisor)), out=acc[r0:r1])

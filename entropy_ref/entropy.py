@@ -35,9 +35,14 @@ def _prepare(W, axes, unit):
     return W, axes, unit_divisor(unit)
 
 
-def _out_of_range(E: float, S: float, W: np.ndarray) -> bool:
-    """See :func:`entropy_ref._fused.out_of_range` (one rule for every path)."""
-    return _fused.out_of_range(E, S, W.dtype)
+def _safe_scale(E: float, S: float, W: np.ndarray):
+    """``(2**-e W, e)`` when the energy ``E`` or ``S = sum |W|`` under- or overflowed and an exact
+    power-of-two rescaling (:func:`_rescaled`) changes the scale of ``W``; otherwise ``None``."""
+    if _fused.out_of_range(E, S, W.dtype) and W.any():
+        W_s, e = _rescaled(W)
+        if e != 0:
+            return W_s, e
+    return None
 
 
 def _rescaled(W: np.ndarray):
@@ -110,10 +115,10 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
         raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got {out.shape}, {out.dtype}")
     H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=out)
     e = 0
-    if _out_of_range(Q, S, W) and W.any():       # squares under/overflowed: exact rescale
-        W_s, e = _rescaled(W)
-        if e != 0:
-            H, dH_dW, Q, S = _fused.value_and_grad(W_s, axes, divisor, out=dH_dW)
+    rescaled = _safe_scale(Q, S, W)              # squares under/overflowed: exact rescale
+    if rescaled is not None:
+        W_s, e = rescaled
+        H, dH_dW, Q, S = _fused.value_and_grad(W_s, axes, divisor, out=dH_dW)
     _check_sums(Q, S, W)
     if H is None:
         raise DegenerateInputError(_ZERO_ENERGY.replace("zero gradient energy", "gradient energy "
@@ -148,10 +153,9 @@ def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
     W, axes, divisor = _prepare(W, axes, unit)
     energy = sum(float(np.vdot(g, g)) for g in scharr_gradient(W, axes)) / len(axes)
     S = float(np.abs(W).sum())
-    if _out_of_range(energy, S, W) and W.any():
-        W_s, e = _rescaled(W)
-        if e != 0:                                # not already at scale 1: recompute there
-            return configuration_entropy(W_s, axes, unit)
+    rescaled = _safe_scale(energy, S, W)
+    if rescaled is not None:
+        return configuration_entropy(rescaled[0], axes, unit)
     _check_sums(energy, S, W)
     return (0.5 * math.log(energy) - math.log(S)) / divisor
 
@@ -176,11 +180,10 @@ def configuration_entropy_grad_reference(W, axes=None, unit: str = "nats"):
     g = scharr_gradient(W, axes)                              # eq. D2
     E = sum(float(np.vdot(c, c)) for c in g) / k              # eq. D4
     S = float(np.abs(W).sum())
-    if _out_of_range(E, S, W) and W.any():                    # exact rescale, eq. D6/D14
-        W_s, e = _rescaled(W)
-        if e != 0:
-            H_s, grad_s = configuration_entropy_grad_reference(W_s, axes, unit)
-            return H_s, _scale_back(grad_s, e, W)
+    rescaled = _safe_scale(E, S, W)                           # exact rescale, eq. D6/D14
+    if rescaled is not None:
+        H_s, grad_s = configuration_entropy_grad_reference(rescaled[0], axes, unit)
+        return H_s, _scale_back(grad_s, rescaled[1], W)
     _check_sums(E, S, W)
     H = 0.5 * math.log(E) - math.log(S)                        # eq. D5
     dE_dW = (2.0 / k) * scharr_gradient_adjoint(g, axes)       # eq. D9

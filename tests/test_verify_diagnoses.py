@@ -338,3 +338,22 @@ def test_reduced_precision_beyond_float32():
     r = report["lenet300_fc3_f64"]
     assert _names(report, "lenet300_fc3_f64") == {"low_precision"}
     assert 1e-4 < max(r.value_abs, r.grad_rel) <= 1e-3
+
+
+# --- issue 9: the kit never crashes on components that are not the reference's -----------------
+
+def _sobel_port(W, axes):
+    """A port with the Sobel [1, 2, 1] smoothing instead of Scharr's [3, 10, 3] (normalised /8)."""
+    W = np.asarray(W, dtype=np.float64)
+    K = np.outer([1.0, 2.0, 1.0], [1.0, 0.0, -1.0]) / 8.0
+    comps = [ndimage.convolve(W, K, mode="constant"), ndimage.convolve(W, K.T, mode="constant")]
+    E = 0.5 * sum(float(np.sum(c * c)) for c in comps)
+    Sabs = float(np.sum(np.abs(W)))
+    dE = sum(ndimage.correlate(c, k, mode="constant") for c, k in zip(comps, (K, K.T)))
+    return 0.5 * math.log(E) - math.log(Sabs), 0.5 * dE / E - np.sign(W) / Sabs, comps
+
+
+@pytest.mark.parametrize("case", ["linspace_8x9_f64", "rect_3x5_f64", "tall_9x4_f64"])
+def test_components_of_another_kernel_on_a_non_square_case_do_not_crash_the_kit(case):
+    report = check(_sobel_port, cases=case)     # raised ValueError: shapes differ (8, 9) vs (9, 8)
+    assert not report.ok and report[case].diagnoses

@@ -56,8 +56,7 @@ def diagnose_components(case, comps: dict) -> list:
            for a, c in comps.items()):
         return [Diagnosis("padding", "the components differ only on the boundary: padding other "
                           "than zeros (or no padding)")]
-    if case.W.ndim == 2 and all(c.shape == ref[a].shape and any(close(c, ref[b].T) for b in ref)
-                                for a, c in comps.items()):
+    if case.W.ndim == 2 and all(any(close(c, ref[b].T) for b in ref) for a, c in comps.items()):
         return [Diagnosis("transposed", "the components are the reference transposed: computed "
                           "for W.T")]
     return [Diagnosis("unexplained", "the Scharr components differ from the reference in a way no "

@@ -25,7 +25,7 @@ _ZERO_ENERGY = (
     "undefined. This happens for nonzero W too: the central difference (W[j+1] - W[j-1]) / 2 "
     "skips the centre, so e.g. [[1, 0, 1]] has both components exactly zero, and an axis of "
     "length 1 contributes no difference at all (a 1 x n matrix has g_y == 0 identically, a 1 x 1 "
-    "matrix has no gradient). See docs/conventions.md, 'Degenerate inputs'."
+    "matrix has no gradient). See docs/derivation.md §7, 'Degenerate inputs'."
 )
 
 

@@ -1,0 +1,122 @@
+"""Every reference to a documentation page in the package's strings resolves.
+
+Error messages (and docstrings) send the reader to ``docs/x.md``, ``docs/x.md §7``,
+``docs/x.md, 'Heading'`` or ``docs/x.md#anchor``. Each string literal of every module in
+``entropy_ref/`` is read with :mod:`ast` (f-strings included); every such reference must name an
+existing file and, when it names a section, a heading of that file (issue 11, error 4: a message
+sent readers to a section of ``conventions.md`` that lives in ``derivation.md``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import entropy_ref as er
+from entropy_ref._checks import DegenerateInputError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = REPO_ROOT / "entropy_ref"
+
+REFERENCE = re.compile(
+    r"docs/(?P<page>[\w.-]+\.md)"
+    r"(?:\s*§\s*(?P<number>\d+)|#(?P<anchor>[\w-]+))?"
+    r"(?:,?\s*[‘'\"“(](?P<title>[A-Z][^'’\"”)]{2,60})[’'\"”)])?")
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+def _strings(path: Path):
+    """(line, text) of every string constant in a module, f-string pieces joined."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.lineno, node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield node.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+
+
+def headings(page: Path) -> list[str]:
+    """Heading texts of a Markdown page (outside fenced blocks)."""
+    out, inside = [], False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            inside = not inside
+        elif not inside and (m := HEADING.match(line)):
+            out.append(m.group(2))
+    return out
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[`*_]", "", heading).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _strip_number(heading: str) -> str:
+    return re.sub(r"^\d+(\.\d+)*\.?\s+", "", re.sub(r"[`*]", "", heading)).strip()
+
+
+def resolve(match: re.Match) -> str | None:
+    """None when the reference resolves, else what is wrong."""
+    page = REPO_ROOT / "docs" / match["page"]
+    if not page.is_file():
+        return f"docs/{match['page']} does not exist"
+    heads = headings(page)
+    if match["number"] is not None:
+        numbered = [h for h in heads if re.match(rf"{match['number']}\.?\s", h)]
+        if not numbered:
+            return f"docs/{match['page']} has no section {match['number']} (headings: {heads})"
+        if match["title"] is not None and all(_strip_number(h).lower() != match["title"].lower()
+                                              for h in numbered):
+            return f"section {match['number']} of docs/{match['page']} is {numbered}, not {match['title']!r}"
+    elif match["title"] is not None:
+        if all(_strip_number(h).lower() != match["title"].lower() for h in heads):
+            return f"docs/{match['page']} has no heading {match['title']!r} (headings: {heads})"
+    if match["anchor"] is not None and match["anchor"] not in {slug(h) for h in heads}:
+        return f"docs/{match['page']} has no anchor #{match['anchor']}"
+    return None
+
+
+def _all_references():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for line, text in _strings(path):
+            for m in REFERENCE.finditer(text):
+                yield f"{path.relative_to(REPO_ROOT)}:{line}", m
+
+
+def test_every_doc_reference_in_the_package_resolves():
+    refs = list(_all_references())
+    assert len(refs) >= 10, "the package should cite its docs"
+    problems = [f"{where}: {m.group(0)!r}: {why}" for where, m in refs if (why := resolve(m))]
+    assert not problems, "\n".join(problems)
+
+
+def test_degenerate_input_message_names_an_existing_section():
+    """The message a user actually sees for ``[[1, 0, 1]]`` (zero Scharr energy) resolves."""
+    with pytest.raises(DegenerateInputError) as info:
+        er.configuration_entropy(np.array([[1.0, 0.0, 1.0]]))
+    refs = list(REFERENCE.finditer(str(info.value)))
+    assert refs, str(info.value)
+    assert all(m["number"] or m["title"] for m in refs), "the message should name a section"
+    assert [resolve(m) for m in refs] == [None] * len(refs)
+
+
+@pytest.mark.parametrize("text, ok", [
+    ("see docs/derivation.md §7, 'Degenerate inputs'.", True),
+    ("see docs/derivation.md §7", True),
+    ("see docs/derivation.md §99", False),
+    ("see docs/derivation.md §7, 'Something else'", False),
+    ("see docs/conventions.md, 'Degenerate inputs'.", False),
+    ("see docs/conventions.md, 'The sign question'.", True),
+    ("see docs/conventions.md#the-sign-question", True),
+    ("see docs/conventions.md#no-such-anchor", False),
+    ("see docs/no_such_page.md", False),
+])
+def test_the_resolver_itself(text, ok):
+    m = REFERENCE.search(text)
+    assert (resolve(m) is None) is ok, resolve(m)

@@ -120,3 +120,29 @@ def test_degenerate_input_message_names_an_existing_section():
 def test_the_resolver_itself(text, ok):
     m = REFERENCE.search(text)
     assert (resolve(m) is None) is ok, resolve(m)
+
+
+def _table(text: str, after: str) -> list[dict]:
+    """The first Markdown table following the line ``after``, as a list of row dicts."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == after)
+    rows = []
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            rows.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif rows:
+            break
+    header, body = rows[0], [r for r in rows[2:]]
+    return [dict(zip(header, r)) for r in body]
+
+
+def test_performance_float32_speed_sentence_quotes_its_table():
+    """Issue 11, error 3: the sentence's ranges are the min and max of the float32 table's columns."""
+    text = (REPO_ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    rows = _table(text, "float32 (the training dtype):")
+    m = re.search(r"In float32 our path is ([\d.]+)-([\d.]+)x faster than PyTorch autograd and "
+                  r"([\d.]+)-([\d.]+)x faster than JAX", " ".join(text.split()))
+    assert m, "the float32 sentence of docs/performance.md changed; update this test"
+    for column, (lo, hi) in (("torch/ours", m.group(1, 2)), ("jax/ours", m.group(3, 4))):
+        values = [float(r[column]) for r in rows]
+        assert (float(lo), float(hi)) == pytest.approx((min(values), max(values)), abs=5e-3), column

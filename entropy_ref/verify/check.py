@@ -7,7 +7,8 @@ import inspect
 import numpy as np
 
 from .. import golden
-from .compare import Outputs, components_by_axis, evaluate
+from .compare import evaluate
+from .outputs import outputs_from_return   # validation of fn's return value (C2)
 from .report import FAIL, SKIP, CaseResult, Diagnosis, Report
 
 
@@ -25,44 +26,6 @@ def accepts_axes(fn) -> bool:
         return False
     return any(p.kind is p.VAR_KEYWORD or (p.name == "axes" and p.kind is not p.POSITIONAL_ONLY)
                for p in params)
-
-
-def _to_array(x, what: str) -> np.ndarray:
-    try:
-        a = np.asarray(x)
-    except Exception as exc:  # e.g. a torch tensor that requires grad
-        raise ValueError(f"{what} cannot be converted to a NumPy array ({exc}); return plain "
-                         "arrays (torch: .detach().cpu().numpy())") from None
-    if a.dtype.kind not in "biuf":
-        raise ValueError(f"{what} must be real numbers; got dtype {a.dtype}")
-    return a
-
-
-def outputs_from_return(returned, case) -> Outputs:
-    """Validate what ``fn`` returned: ``(value, grad)`` or ``(value, grad, components)``.
-
-    ``components`` is a sequence in the order of ``case.axes`` (``(g_x, g_y)`` for a matrix) or a
-    dict ``{axis: array}``. Raises ``ValueError`` with what is wrong.
-    """
-    if not isinstance(returned, (tuple, list)) or len(returned) not in (2, 3):
-        raise ValueError(f"fn must return (value, grad) or (value, grad, components); got "
-                         f"{type(returned).__name__}"
-                         + (f" of length {len(returned)}" if isinstance(returned, (tuple, list)) else ""))
-    value = _to_array(returned[0], "the value")
-    grad = _to_array(returned[1], "the gradient")
-    if value.size != 1:
-        swapped = grad.size == 1 and value.shape == case.shape
-        raise ValueError(f"the value must be a scalar; got shape {value.shape}"
-                         + (" - (grad, value) returned in the wrong order?" if swapped else ""))
-    comps = None
-    if len(returned) == 3 and returned[2] is not None:
-        raw = returned[2]
-        if isinstance(raw, dict):
-            raw = {a: _to_array(c, f"component {a}") for a, c in raw.items()}
-        else:
-            raw = [_to_array(c, f"component {n}") for n, c in enumerate(raw)]
-        comps = components_by_axis(raw, case.axes)
-    return Outputs(float(value.reshape(())), grad, comps)
 
 
 def _name(fn) -> str:

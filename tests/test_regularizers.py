@@ -13,7 +13,7 @@ from entropy_ref.optim import pack
 from entropy_ref.regularizers.base import Regularizer
 from entropy_ref.regularizers.hoyer import hoyer_square
 
-NAMES = ("none", "sparsity", "entropy", "l1", "hoyer")
+NAMES = ("none", "sparsity", "entropy", "l1", "hoyer", "loghoyer", "rayleigh")
 GRAD_TOL = 1e-6      # analytic vs central differences (float64, relative max-norm error)
 
 
@@ -156,3 +156,21 @@ def test_a_new_regularizer_is_one_registry_entry(monkeypatch):
     assert regularizers.get("l2")([np.ones((2, 2))])[0] == 4.0
     from entropy_ref.train import TrainConfig
     assert TrainConfig(reg="l2").reg == "l2"       # the trainer accepts it by name
+
+
+@pytest.mark.parametrize("name", ["loghoyer", "rayleigh"])
+def test_the_halves_of_l_c_train_from_the_command_line(name, synthetic_mnist_dir, tmp_path, capsys):
+    """``entropy-ref train --reg loghoyer|rayleigh`` runs end to end in float32 (issue 12, part 1)."""
+    import json
+
+    from entropy_ref.cli import main
+    from entropy_ref.train import load_run
+
+    out = tmp_path / name
+    rc = main(["train", "--reg", name, "--lam", "0.1", "--epochs", "1", "--hidden", "16,8",
+               "--lr", "1e-3", "--data-dir", str(synthetic_mnist_dir), "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    assert json.loads((out / "config.json").read_text())["reg"] == name
+    _, params, history = load_run(out)
+    assert len(history) == 1 and params["W"][0].dtype == np.float32
+    assert all(np.isfinite(W).all() for W in params["W"])

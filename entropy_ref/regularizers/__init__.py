@@ -8,7 +8,11 @@ sparsity   ``lam * sum_l l_C(W_l)``, ``l_C = -H_C`` (paper eq. 3, s.5)  :mod:`.c
 entropy    ``lam * sum_l H_C(W_l)``                                    :mod:`.configuration`
 l1         ``lam * sum_l sum |W_l|``                                   :mod:`.l1`
 hoyer      ``lam * sum_l (sum |W_l|)^2 / sum W_l^2`` (DeepHoyer)         :mod:`.hoyer`
+loghoyer   ``lam * sum_l 1/2 log(|W_l|_1^2 / |W_l|_2^2)``, half of l_C   :mod:`.loghoyer`
+rayleigh   ``lam * sum_l -1/2 log(E(W_l) / |W_l|_2^2)``, other half      :mod:`.rayleigh`
 =========  ==========================================================  =====================
+
+``sparsity = loghoyer + rayleigh`` exactly, in value and gradient (``docs/ablation.md`` eq. A1).
 
 Biases are never regularized. Adding a regularizer is one small module defining a
 :class:`~.base.Regularizer` plus one line in ``REGISTRY`` below.
@@ -16,7 +20,7 @@ Biases are never regularized. Adding a regularizer is one small module defining 
 
 from __future__ import annotations
 
-from . import configuration, hoyer, l1, none
+from . import configuration, hoyer, l1, loghoyer, none, rayleigh
 from .base import Regularizer, per_layer_lam
 
 __all__ = ["Regularizer", "REGISTRY", "get", "names", "per_layer_lam"]
@@ -28,6 +32,8 @@ REGISTRY = {
     "entropy": configuration.ENTROPY,
     "l1": l1.REGULARIZER,
     "hoyer": hoyer.REGULARIZER,
+    "loghoyer": loghoyer.REGULARIZER,
+    "rayleigh": rayleigh.REGULARIZER,
 }
 
 
@@ -37,7 +43,7 @@ def names():
     Examples
     --------
     >>> names()
-    ('none', 'sparsity', 'entropy', 'l1', 'hoyer')
+    ('none', 'sparsity', 'entropy', 'l1', 'hoyer', 'loghoyer', 'rayleigh')
     """
     return tuple(REGISTRY)
 
@@ -52,7 +58,7 @@ def get(name):
     >>> get("l2")
     Traceback (most recent call last):
     ...
-    ValueError: unknown regularizer 'l2'; choose one of: none, sparsity, entropy, l1, hoyer
+    ValueError: unknown regularizer 'l2'; choose one of: none, sparsity, entropy, l1, hoyer, loghoyer, rayleigh
     """
     try:
         return REGISTRY[name]

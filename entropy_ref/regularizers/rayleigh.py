@@ -1,0 +1,55 @@
+"""``rayleigh``: the second half of ``l_C``, ``-1/2 log(E(W) / ||W||_2^2)`` per layer.
+
+``E`` is the Scharr energy inside eq. 3's log (eq. D4), so ``E / ||W||_2^2`` is the Rayleigh
+quotient of the Scharr operator ``K^T K / k``; ``l_C = loghoyer + rayleigh`` exactly
+(``docs/ablation.md`` eq. A1). Minimising this half rewards rough ``W`` (isolated spikes, sign
+changes between neighbours); it is the only half of ``l_C`` that depends on the arrangement of the
+entries. The math, with its hand-derived gradient ``-(K^T K W)/(k E) + W/Q`` (eq. A4), is
+:func:`entropy_ref.halves.rayleigh_grad`; this module only wraps it.
+"""
+
+from __future__ import annotations
+
+from .._layerwise import weighted_sum
+from ..halves import rayleigh_grad
+from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+
+__all__ = ["REGULARIZER", "penalty_and_grads"]
+
+
+def penalty_and_grads(weights, lam=1.0, out=None):
+    """``sum_l lam_l * rayleigh(W_l)`` and its gradients.
+
+    Parameters
+    ----------
+    weights : list of ndarray, each shape (fan_out, fan_in)
+    lam : float or sequence of float, default 1.0
+    out : list of ndarray, optional
+        Gradient buffers like ``weights``, overwritten and returned (no allocation).
+
+    Returns
+    -------
+    total : float
+    values : list of float
+        ``rayleigh(W_l)``, unweighted.
+    grads : list of ndarray, like weights
+        ``lam_l * drayleigh/dW_l`` (eq. A4).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from entropy_ref.regularizers import loghoyer, configuration
+    >>> W = np.random.default_rng(0).standard_normal((8, 9))
+    >>> r = penalty_and_grads([W])[0] + loghoyer.penalty_and_grads([W])[0]
+    >>> bool(np.isclose(r, configuration.sparsity_penalty_and_grads([W])[0], rtol=1e-12))
+    True
+    """
+    weights = check_weights(weights, "rayleigh")
+    return weighted_sum(lambda W, buf: rayleigh_grad(W, out=buf), weights,
+                        per_layer_lam(lam, len(weights), "rayleigh"),
+                        out_buffers(weights, out, "rayleigh"))
+
+
+REGULARIZER = Regularizer(
+    "rayleigh", "lam * sum_l -1/2 log(E(W_l) / |W_l|_2^2) (second half of l_C)",
+    penalty_and_grads)

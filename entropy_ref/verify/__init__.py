@@ -25,11 +25,15 @@ Examples
 (False, {'kernel_normalisation'})
 """
 
-from .check import accepts_axes, check
+from .check import Unsupported, accepts_axes, assert_conforms, check
 from .compare import Outputs, evaluate
 from .diagnose import MATCH
 from .files import VerificationFileError, check_file, load_outputs, save_outputs
 from .report import CaseResult, Diagnosis, Report
 
-__all__ = ["MATCH", "CaseResult", "Diagnosis", "Outputs", "Report", "VerificationFileError",
-           "accepts_axes", "check", "check_file", "evaluate", "load_outputs", "save_outputs"]
+from .profiles import PROFILES
+from .properties import PropertyResult, check_properties
+
+__all__ = ["MATCH", "PROFILES", "CaseResult", "Diagnosis", "Outputs", "PropertyResult", "Report",
+           "Unsupported", "VerificationFileError", "accepts_axes", "assert_conforms", "check",
+           "check_file", "check_properties", "evaluate", "load_outputs", "save_outputs"]

@@ -3,13 +3,58 @@
 from __future__ import annotations
 
 import inspect
+import traceback
 
 import numpy as np
 
 from .. import golden
 from .compare import evaluate
 from .outputs import outputs_from_return   # validation of fn's return value (C2)
-from .report import FAIL, SKIP, CaseResult, Diagnosis, Report
+from .profiles import case_for_profile, validate_profile
+from .report import ERROR, FAIL, SKIP, CaseResult, Diagnosis, Report
+
+
+class Unsupported(NotImplementedError):
+    """Raise it from ``fn`` for an input your implementation does not support: the case is skipped.
+
+    Any ``NotImplementedError`` means the same. Every other exception fails the case as
+    ``errored`` (the report shows its type, message and last frame), unless ``check`` is told
+    otherwise with ``skip_on``.
+    """
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"Type: message (at file:line in function: code)"`` for the report; one line.
+
+    Examples
+    --------
+    >>> try:
+    ...     1 / 0
+    ... except ZeroDivisionError as exc:
+    ...     describe_exception(exc).split(" (at ")[0]
+    'ZeroDivisionError: division by zero'
+    """
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    text = " ".join(text.split())
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        f = frames[-1]
+        text += f" (at {f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()})" if f.line else ")")
+    return text
+
+
+def call_fn(fn, W, axes, with_axes: bool, skip_on):
+    """Call ``fn`` on ``W``: ``(returned, None, None)``, or ``(None, status, reason)`` when it raised.
+
+    ``status`` is ``SKIP`` for an exception in ``skip_on`` and ``ERROR`` for any other
+    ``Exception`` (``KeyboardInterrupt`` and friends propagate).
+    """
+    try:
+        return (fn(W, axes=axes) if with_axes else fn(W)), None, None
+    except skip_on as exc:
+        return None, SKIP, f"fn raised {type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a crash of fn is a failure of the case, not of check
+        return None, ERROR, f"fn raised {describe_exception(exc)}"
 
 
 def accepts_axes(fn) -> bool:
@@ -32,7 +77,8 @@ def _name(fn) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
 
-def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", skip_on=Exception,
+def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str = "float64",
+          exclude=None, skip_on=NotImplementedError, properties: bool = True, seed: int = 0,
           golden_set=None) -> Report:
     """Verify an implementation ``fn(W) -> (value, grad)`` against the golden vectors.
 
@@ -53,36 +99,58 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", skip_on=Exce
     unit : {"nats", "bits"}
     skip_on : exception type or tuple of them
         Exceptions from ``fn`` that mean "this case is not supported": the case is reported as
-        skipped with the message. Default ``Exception`` (any); pass ``NotImplementedError`` to let
-        every other exception propagate.
+        skipped with the message. Default ``NotImplementedError`` (which includes
+        :class:`Unsupported`): strict, every other exception fails its case as ``errored``, shown
+        with its type, message and last frame. ``skip_on=Exception`` is the lenient opt-in (every
+        crash becomes a skip); a run that skips more than half of the cases it was not explicitly
+        asked for is still not ok.
+    profile : {"float64", "float32"}
+        ``"float64"`` (default): each case in its dtype at the golden set's tolerance.
+        ``"float32"``: every input cast to float32 before ``fn`` sees it, judged at the float32
+        rounding bound of that input (:mod:`entropy_ref.verify.profiles`, ``docs/verifying.md``).
+    exclude : str or iterable of str, optional
+        Case names or patterns to leave out (after ``cases``).
+    properties : bool
+        After the golden cases, check properties of ``fn`` at seeded random shapes and scales
+        (:mod:`entropy_ref.verify.properties`): value and gradient against the reference, scale
+        invariance, the Euler identity, homogeneity of the gradient, and the gradient against
+        finite differences of ``fn``'s own value. ``False`` turns them off.
+    seed : int
+        Seed of the property checks' shapes, scales and directions (repeatable).
     golden_set : entropy_ref.golden.GoldenSet, optional
         Default :func:`entropy_ref.golden.load`.
 
     Returns
     -------
     Report
-        ``report.ok`` is True when every attempted case passes (and at least one was attempted);
-        ``print(report)`` shows the table and the diagnoses.
+        ``report.ok`` is True when no case failed or errored, no property failed, at least one case
+        was attempted, and (unless ``cases`` was given) at most half were skipped;
+        ``print(report)`` shows the table, the diagnoses and the counts.
 
     Examples
     --------
     >>> import entropy_ref
     >>> report = check(entropy_ref.configuration_entropy_grad)
-    >>> report.ok, len(report.passed), report.skipped
-    (True, 15, [])
+    >>> report.ok, len(report.passed) == len(golden.load()), report.skipped
+    (True, True, [])
     >>> check(entropy_ref.sparsity_loss_grad, cases="tiny_*").diagnosis_names()
     {'sign_flipped'}
     >>> check(entropy_ref.sparsity_loss_grad, loss="l_C", cases="tiny_*").ok
     True
     """
     gs = golden_set if golden_set is not None else golden.load()
+    validate_profile(profile)
     if loss not in golden.LOSSES:
         raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
     if unit not in ("nats", "bits"):
         raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
     with_axes = accepts_axes(fn)
     results = []
+    excluded = {c.name for c in gs.select(exclude)} if exclude is not None else set()
     for case in gs.select(cases):
+        if case.name in excluded:
+            continue
+        case = case_for_profile(case, profile)
         res = CaseResult(case.name, str(case.W.dtype), case.shape, tolerance=case.tolerance)
         if not with_axes and case.W.ndim != 2:
             res.status = SKIP
@@ -91,11 +159,14 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", skip_on=Exce
             results.append(res)
             continue
         W = np.array(case.W)   # a private writable copy: fn may modify it
-        try:
-            returned = fn(W, axes=case.axes) if with_axes else fn(W)
-        except skip_on as exc:
-            res.status = SKIP
-            res.skip_reason = f"fn raised {type(exc).__name__}: {exc}"
+        returned, status, reason = call_fn(fn, W, case.axes, with_axes, skip_on)
+        if status == SKIP:
+            res.status, res.skip_reason = SKIP, reason
+            results.append(res)
+            continue
+        if status == ERROR:
+            res.status = ERROR
+            res.diagnoses.append(Diagnosis("errored", reason))
             results.append(res)
             continue
         try:
@@ -106,4 +177,53 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", skip_on=Exce
             results.append(res)
             continue
         results.append(evaluate(case, outputs, loss, unit))
-    return Report(results, loss=loss, unit=unit, version=gs.version, source=_name(fn))
+    report = Report(results, loss=loss, unit=unit, version=gs.version, source=_name(fn),
+                    profile=profile, selected=cases is not None)
+    if properties:
+        from .properties import check_properties
+
+        report.properties = check_properties(fn, loss=loss, unit=unit, profile=profile, seed=seed,
+                                             with_axes=with_axes, skip_on=skip_on)
+        report.seed = seed
+    return report
+
+
+def assert_conforms(fn, **check_kwargs) -> Report:
+    """``check(fn, **check_kwargs)``, raising ``AssertionError`` with the report unless it is ok.
+
+    For a test suite (pytest shows the whole table when it fails)::
+
+        def test_my_port():
+            assert_conforms(my_port, profile="float32")
+
+    Parameters
+    ----------
+    fn : callable
+    **check_kwargs
+        Passed to :func:`check` (``loss``, ``cases``, ``exclude``, ``profile``, ``properties``, ...).
+
+    Returns
+    -------
+    Report
+        The passing report.
+
+    Raises
+    ------
+    AssertionError
+        If ``report.ok`` is False; the message is ``str(report)``.
+
+    Examples
+    --------
+    >>> import entropy_ref
+    >>> assert_conforms(entropy_ref.configuration_entropy_grad, cases="tiny_*").ok
+    True
+    >>> try:
+    ...     assert_conforms(entropy_ref.sparsity_loss_grad, cases="tiny_2x2_f64")
+    ... except AssertionError as exc:
+    ...     print(str(exc).splitlines()[-1])
+    FAIL: 0 passed, 1 failed, 0 errored, 0 skipped of 1 cases; properties: 25 of 45 hold (profile float64)
+    """
+    report = check(fn, **check_kwargs)
+    if not report.ok:
+        raise AssertionError(str(report))
+    return report

@@ -131,7 +131,7 @@ def evaluate(case, outputs: Outputs, loss: str = "H_C", unit: str = "nats") -> C
                     res.diagnoses.append(_shape_diagnosis(f"component g_axis{a}", c.shape, case.shape))
                     return res
             res.comp_rel = max(rel_error(c, case.components[a]) for a, c in comps.items())
-            comps_ok = res.comp_rel <= tol.array_rtol
+            comps_ok = res.comp_rel <= getattr(tol, "component_rtol", tol.array_rtol)
 
     if not (value_ok and grad_ok):
         res.diagnoses += diagnose(case, to_hc * value, to_hc * grad, loss=loss, unit=unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-PASS, FAIL, SKIP = "pass", "FAIL", "skipped"
+PASS, FAIL, SKIP, ERROR = "pass", "FAIL", "skipped", "ERROR"
 
 
 class Diagnosis(NamedTuple):
@@ -35,7 +35,8 @@ class CaseResult:
     ----------
     name, dtype : str
     shape : tuple of int
-    status : {"pass", "FAIL", "skipped"}
+    status : {"pass", "FAIL", "ERROR", "skipped"}
+        ``"ERROR"``: ``fn`` raised (the ``errored`` diagnosis holds the exception and last frame).
     value_abs, value_rel : float or None
         Absolute and relative error of the value (in the requested unit).
     grad_abs, grad_rel : float or None
@@ -85,6 +86,13 @@ class Report:
         Golden set version.
     source : str
         What was verified (a function name or a file path).
+    profile : {"float64", "float32"}
+    selected : bool
+        True when the caller chose the cases (then skipping most of them is allowed).
+    properties : list of PropertyResult
+        The property checks run after the golden cases (:mod:`entropy_ref.verify.properties`).
+    seed : int or None
+        Seed of the property checks.
     """
 
     results: list
@@ -92,6 +100,10 @@ class Report:
     unit: str = "nats"
     version: int = 1
     source: str = ""
+    profile: str = "float64"
+    selected: bool = False
+    properties: list = field(default_factory=list)
+    seed: int | None = None
 
     @property
     def attempted(self) -> list:
@@ -99,9 +111,21 @@ class Report:
         return [r for r in self.results if r.status != SKIP]
 
     @property
+    def too_many_skipped(self) -> bool:
+        """More than half of the cases skipped, and the caller did not choose the cases."""
+        return not self.selected and 2 * len(self.skipped) > len(self.results)
+
+    @property
+    def failed_properties(self) -> list:
+        """The property checks that failed."""
+        return [p for p in self.properties if not p.passed]
+
+    @property
     def ok(self) -> bool:
-        """True when at least one case was attempted and every attempted case passed."""
-        return bool(self.attempted) and all(r.passed for r in self.attempted)
+        """True when at least one case was attempted, none failed or errored, every property check
+        held, and at most half of the cases were skipped (any number when ``selected``)."""
+        return (bool(self.attempted) and all(r.passed for r in self.attempted)
+                and not self.failed_properties and not self.too_many_skipped)
 
     @property
     def passed(self) -> list:
@@ -110,8 +134,13 @@ class Report:
 
     @property
     def failed(self) -> list:
-        """Names of the failing cases."""
+        """Names of the failing cases (wrong outputs; see :attr:`errored` for crashes)."""
         return [r.name for r in self.results if r.status == FAIL]
+
+    @property
+    def errored(self) -> list:
+        """Names of the cases where ``fn`` raised (anything but a skip signal)."""
+        return [r.name for r in self.results if r.status == ERROR]
 
     @property
     def skipped(self) -> list:
@@ -119,8 +148,28 @@ class Report:
         return [r.name for r in self.results if r.status == SKIP]
 
     def diagnosis_names(self) -> set:
-        """Every diagnosis name found in any case."""
+        """Every diagnosis name found in any golden case (property checks: :meth:`property_names`)."""
         return {d.name for r in self.results for d in r.diagnoses}
+
+    def property_names(self) -> set:
+        """The diagnosis names of the failed property checks (``prop_scale_invariance``, ...)."""
+        return {d.name for p in self.failed_properties for d in p.diagnoses}
+
+    def summary(self) -> str:
+        """One line: the verdict with the passed / failed / errored / skipped counts."""
+        counts = (f"{len(self.passed)} passed, {len(self.failed)} failed, {len(self.errored)} "
+                  f"errored, {len(self.skipped)} skipped of {len(self.results)} cases")
+        if self.properties:
+            counts += (f"; properties: {len(self.properties) - len(self.failed_properties)} of "
+                       f"{len(self.properties)} hold")
+        counts += f" (profile {self.profile})"
+        if self.ok:
+            return "PASS: " + counts
+        why = ("no case was attempted (every case was skipped)" if not self.attempted else
+               "more than half of the cases were skipped (choose them with cases= to allow that)"
+               if self.too_many_skipped and not (self.failed or self.errored
+                                                 or self.failed_properties) else "")
+        return "FAIL: " + counts + (f" - {why}" if why else "")
 
     def __getitem__(self, name: str) -> CaseResult:
         for r in self.results:
@@ -153,18 +202,31 @@ class Report:
         if grouped:
             lines += ["", "Details:"]
             lines += [f"  {', '.join(names)}:\n      {text}" for text, names in grouped.items()]
-        tols = sorted({(r.tolerance.name, r.tolerance.value_atol, r.tolerance.array_rtol)
-                       for r in self.attempted if r.tolerance is not None}, reverse=True)
-        if tols:
-            lines += ["", "Tolerances: " + "; ".join(
-                f"{n}: value abs {v:g} nats, arrays max-norm rel {a:g}" for n, v, a in tols)]
-        n_att = len(self.attempted)
-        if not n_att:
-            verdict = "FAIL: no case was attempted (every case was skipped)"
-        elif self.ok:
-            verdict = f"PASS: all {n_att} attempted cases pass"
-        else:
-            verdict = f"FAIL: {len(self.failed)} of {n_att} attempted cases fail"
-        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
-        lines += ["", verdict + skipped]
+        lines += _tolerance_lines(self.attempted)
+        if self.properties:
+            from .properties import format_properties
+
+            lines += ["", format_properties(self.properties, self.seed)]
+        lines += ["", self.summary()]
         return "\n".join(lines)
+
+
+def _tolerance_lines(results) -> list:
+    by_name: dict = {}
+    for r in results:
+        if r.tolerance is not None:
+            by_name.setdefault(r.tolerance.name, set()).add(
+                (r.tolerance.value_atol, r.tolerance.array_rtol))
+    parts = []
+    for name in sorted(by_name, reverse=True):
+        vals = sorted(by_name[name])
+        if len(vals) == 1:
+            (v, a), = vals
+            parts.append(f"{name}: value abs {v:g} nats, arrays max-norm rel {a:g}")
+        else:   # per-case bounds (the float32 profile): the range
+            v = [x for x, _ in vals]
+            a = [y for _, y in vals]
+            parts.append(f"{name} (per case, rounding bound of the input): value abs "
+                         f"{min(v):.2g} .. {max(v):.2g} nats, arrays max-norm rel "
+                         f"{min(a):.2g} .. {max(a):.2g}")
+    return ["", "Tolerances: " + "; ".join(parts)] if parts else []

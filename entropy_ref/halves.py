@@ -23,10 +23,9 @@ import math
 
 import numpy as np
 
-from ._checks import DegenerateInputError, as_float_array
+from ._checks import DegenerateInputError, as_float_array, normalize_axes
 from .conventions import unit_divisor
-from .entropy import (_check_sums, _prepare, _rescaled, _safe_scale, _scale_back,
-                      configuration_entropy_grad)
+from .entropy import configuration_entropy_grad
 from .scharr import scharr_gradient, scharr_gradient_adjoint
 
 __all__ = ["loghoyer", "loghoyer_grad", "loghoyer_grad_reference", "loghoyer_grad_loop",
@@ -40,6 +39,41 @@ def _sums(W: np.ndarray):
                 float(np.sum(np.square(W, dtype=np.float64))))
 
 
+def _prepare(W, axes, unit):
+    W = as_float_array(W)
+    return W, normalize_axes(axes, W.ndim), unit_divisor(unit)
+
+
+def _check_out(out, W):
+    if out is not None and (not isinstance(out, np.ndarray) or out.shape != W.shape
+                            or out.dtype != W.dtype):
+        raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got "
+                         f"{getattr(out, 'shape', type(out).__name__)}, "
+                         f"{getattr(out, 'dtype', '')}")
+
+
+def _rescaled(W: np.ndarray):
+    """``(2**-e W, e)`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale (eq. A5)."""
+    _, e = math.frexp(float(np.max(np.abs(W))))
+    return np.ldexp(W, np.int32(-e)), e
+
+
+def _scale_back(grad: np.ndarray, e: int, W: np.ndarray) -> np.ndarray:
+    """``grad(W) = 2**-e grad(2**-e W)`` (eq. A5), in place; raise if it is not representable."""
+    with np.errstate(over="ignore", under="ignore"):
+        np.ldexp(grad, np.int32(-e), out=grad)
+    if not np.isfinite(grad).all():
+        raise DegenerateInputError(
+            f"the gradient overflows {W.dtype}: it scales like 1 / max |W|, and W is tiny. Both "
+            f"halves of l_C are scale invariant: rescale W.")
+    return grad
+
+
+def _out_of_range(x: float) -> bool:
+    fi = np.finfo(np.float64)
+    return not (float(fi.tiny) / float(fi.eps) < x < math.inf)
+
+
 def _check_nonzero(S: float, W: np.ndarray, who: str) -> None:
     if S == 0.0:
         raise DegenerateInputError(f"{who}: W is all zeros (shape {W.shape}): log(sum |W|) and "
@@ -49,8 +83,7 @@ def _check_nonzero(S: float, W: np.ndarray, who: str) -> None:
 def _in_range(W: np.ndarray):
     """``(W', e)`` with ``W = 2**e W'`` and ``S``, ``Q`` of ``W'`` representable (eq. A5)."""
     S, Q = _sums(W)
-    fi = np.finfo(np.float64)
-    if W.any() and not (fi.tiny / fi.eps < Q < math.inf):
+    if W.any() and _out_of_range(Q):
         W, e = _rescaled(W)
         return W, e, *_sums(W)
     return W, 0, S, Q
@@ -86,9 +119,7 @@ def loghoyer_grad(W, unit: str = "nats", *, out=None):
     (True, array([0.02285714, 0.        , 0.01714286]))
     """
     W, divisor = as_float_array(W), unit_divisor(unit)
-    if out is not None and (out.shape != W.shape or out.dtype != W.dtype):
-        raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got {out.shape}, "
-                         f"{out.dtype}")
+    _check_out(out, W)
     Ws, e, S, Q = _in_range(W)
     _check_nonzero(S, W, "loghoyer")
     value = (math.log(S) - 0.5 * math.log(Q)) / divisor
@@ -199,6 +230,7 @@ def rayleigh_grad(W, axes=None, unit: str = "nats", *, out=None):
     True
     """
     W, axes, divisor = _prepare(W, axes, unit)
+    _check_out(out, W)
     H, grad = configuration_entropy_grad(W, axes, unit, out=out)   # KtKW/(kE) - sign/S
     lh, lh_grad = loghoyer_grad(W, unit)                            # sign/S - W/Q
     grad += lh_grad                                                 # KtKW/(kE) - W/Q
@@ -238,13 +270,16 @@ def rayleigh_grad_reference(W, axes=None, unit: str = "nats"):
     E = sum(float(np.vdot(c, c)) for c in g) / k              # D4
     Q = float(np.vdot(W, W))
     S = float(np.abs(W).sum())
-    rescaled = _safe_scale(E, S, W)                           # exact rescale, A5
-    if rescaled is None and W.any() and not (0.0 < Q < math.inf):
-        rescaled = _rescaled(W)
-    if rescaled is not None and rescaled[1] != 0:
-        value, grad = rayleigh_grad_reference(rescaled[0], axes, unit)
-        return value, _scale_back(grad, rescaled[1], W)
-    _check_sums(E, S, W)
+    if W.any() and (_out_of_range(E) or _out_of_range(Q)):   # exact rescale, A5
+        W_s, e = _rescaled(W)
+        if e != 0:
+            value, grad = rayleigh_grad_reference(W_s, axes, unit)
+            return value, _scale_back(grad, e, W)
+    _check_nonzero(S, W, "rayleigh")
+    if E == 0.0:
+        raise DegenerateInputError(f"rayleigh: zero gradient energy (every Scharr component of W "
+                                   f"vanishes, shape {W.shape}), so log E = -inf; see "
+                                   f"docs/conventions.md, 'Degenerate inputs'")
     value = -0.5 * math.log(E) + 0.5 * math.log(Q)            # A3
     dE = (2.0 / k) * scharr_gradient_adjoint(g, axes)         # D9: dE/dW = (2/k) K^T K W
     dQ = 2.0 * W

@@ -81,6 +81,11 @@ def add_parser(subparsers):
                    f"(default: {d.val_size})")
     p.add_argument("--hidden", type=_widths, metavar="W1,W2,...",
                    help=f"hidden layer widths (default: {','.join(map(str, d.hidden))})")
+    p.add_argument("--layout", metavar="{matrix,receptive}",
+                   help="where the Scharr operator of sparsity/entropy/rayleigh runs: matrix (each "
+                   "weight matrix as one image, the paper) or receptive (the first layer's rows "
+                   "as 28x28 receptive fields, axes (1, 2)); or one name per weight matrix as a "
+                   f"comma list (default: {d.layout})")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in RUN_DIR from its last completed epoch (bit-identical "
                    "to an uninterrupted run); options not given are taken from "

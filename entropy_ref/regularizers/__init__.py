@@ -13,6 +13,8 @@ rayleigh   ``lam * sum_l -1/2 log(E(W_l) / |W_l|_2^2)``, other half      :mod:`.
 =========  ==========================================================  =====================
 
 ``sparsity = loghoyer + rayleigh`` exactly, in value and gradient (``docs/ablation.md`` eq. A1).
+:func:`with_layout` runs the Scharr-based ones (:data:`SPATIAL`) on the first layer's 28 x 28
+receptive fields instead of the whole matrix (:mod:`.layout`).
 
 Biases are never regularized. Adding a regularizer is one small module defining a
 :class:`~.base.Regularizer` plus one line in ``REGISTRY`` below.
@@ -22,8 +24,10 @@ from __future__ import annotations
 
 from . import configuration, hoyer, l1, loghoyer, none, rayleigh
 from .base import Regularizer, per_layer_lam
+from .layout import LAYOUTS, SPATIAL, normalize_layout, with_layout
 
-__all__ = ["Regularizer", "REGISTRY", "get", "names", "per_layer_lam"]
+__all__ = ["Regularizer", "REGISTRY", "LAYOUTS", "SPATIAL", "get", "names", "normalize_layout",
+           "per_layer_lam", "with_layout"]
 
 #: name -> Regularizer
 REGISTRY = {

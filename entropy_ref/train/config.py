@@ -33,6 +33,7 @@ _HELP = {
     "val_size": "hold out the LAST val_size training images as a validation set (0: none)",
     "hidden": "hidden layer widths (LeNet300: 300,100)",
     "download": "download MNIST if it is not found",
+    "layout": "where the Scharr operator runs: matrix, or receptive (layer 1's 28x28 fields)",
 }
 
 
@@ -71,6 +72,7 @@ class TrainConfig:
     val_size: int = 0
     hidden: tuple = field(default=LENET300_SIZES[1:-1])
     download: bool = False
+    layout: str | tuple = "matrix"
 
     def __post_init__(self):
         regularizers.get(self.reg)  # raises "unknown regularizer ..., choose one of ..."
@@ -96,6 +98,9 @@ class TrainConfig:
             raise ValueError(f"hidden must be a sequence of integer widths >= 1, got "
                              f"{self.hidden!r}")
         set_(self, "hidden", tuple(self.hidden))
+        # "matrix", or one layout name per weight matrix (entropy_ref.regularizers.layout)
+        set_(self, "layout", regularizers.normalize_layout(self.layout, len(self.hidden) + 1,
+                                                           self.reg))
         for name in ("data_dir", "out"):
             value = getattr(self, name)
             if value is not None:

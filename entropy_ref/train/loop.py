@@ -150,7 +150,7 @@ def train(config, data=None, log=print, resume=False, progress=None):
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"train: config must be a TrainConfig, got {type(config).__name__}")
-    reg = regularizers.get(config.reg)
+    reg = regularizers.with_layout(regularizers.get(config.reg), config.layout)
     lams = regularizers.per_layer_lam(config.lam, len(config.sizes) - 1, config.reg)
     run_dir = None if config.out is None else Path(config.out)
     params, opt_state, epoch0, rng, history = _start(config, run_dir, resume, log)

@@ -4,24 +4,36 @@ A file is written to a hidden temporary file in the same directory, flushed to d
 into place with ``os.replace``: an interrupt or a crash leaves either the old file or the new
 one, never half a file, and no temporary file behind. New files get the usual permissions
 (``0666`` minus the umask), like ``open(path, "w")``.
+
+Only a SIGKILL (or a power loss) between creating the temporary file and moving it into place can
+leave a temporary file behind. Its name, ``.<name>.<pid>-<random>.part``, records the writing
+process, and :func:`clean_stale_temps` removes those whose writer is no longer running; the
+trainer and the downloader call it when they start in a directory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import time
 from pathlib import Path
 
-__all__ = ["create_temp", "atomic_write", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["create_temp", "atomic_write", "atomic_write_bytes", "atomic_write_text",
+           "clean_stale_temps"]
+
+# .<name>.<pid>-<12 hex>.part (this module's names) or .<name>.<12 hex>.part (older versions)
+_TEMP = re.compile(r"\..+\.(?:(\d+)-)?[0-9a-f]{12}\.part")
 
 
 def create_temp(directory, name: str) -> tuple[int, Path]:
-    """Create a new hidden temp file ``.<name>.<random>.part`` in ``directory``; return (fd, path).
+    """Create a new hidden temp file ``.<name>.<pid>-<random>.part`` in ``directory``; return
+    (fd, path).
 
     ``os.open`` with mode ``0o666`` lets the umask decide the permissions, as for any new file.
     """
     while True:
-        tmp = Path(directory) / f".{name}.{secrets.token_hex(6)}.part"
+        tmp = Path(directory) / f".{name}.{os.getpid()}-{secrets.token_hex(6)}.part"
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
                            0o666), tmp
@@ -72,3 +84,56 @@ def atomic_write_bytes(path, data: bytes) -> Path:
 def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically, UTF-8 encoded (see :func:`atomic_write`)."""
     return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError, OSError):
+        return True          # exists but not ours, or not a pid we can ask about: keep
+    return True
+
+
+def clean_stale_temps(directory, max_age: float = 86400.0) -> list[Path]:
+    """Remove the temporary files of :func:`create_temp` left in ``directory`` by dead writers.
+
+    A temporary file is stale when the process that created it (its name records the pid) is
+    no longer running; a name without a pid (older versions) is stale after ``max_age`` seconds. Files of this process and of running processes are kept; other files are never
+    touched. A missing directory or a file that cannot be removed is skipped silently.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / ".model.npz.999999999-0123456789ab.part").write_bytes(b"half")
+    >>> _ = (d / "model.npz").write_bytes(b"whole")
+    >>> [p.name for p in clean_stale_temps(d)], sorted(p.name for p in d.iterdir())
+    (['.model.npz.999999999-0123456789ab.part'], ['model.npz'])
+    """
+    removed = []
+    try:
+        entries = list(Path(directory).iterdir())
+    except OSError:
+        return removed
+    now = time.time()
+    for path in entries:
+        m = _TEMP.fullmatch(path.name)
+        if m is None:
+            continue
+        try:
+            old = now - path.lstat().st_mtime > max_age
+            pid = int(m.group(1)) if m.group(1) else None
+            dead = pid is not None and pid != os.getpid() and not _alive(pid)
+            if (dead or (pid is None and old)) and path.is_file():
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed

@@ -10,14 +10,21 @@ Each sub-command lives in its own module of this package and exposes two functio
 
 A user error (bad argument value, missing or corrupt data) is raised as :class:`UserError`
 (or one of ``ValueError``/``FileNotFoundError`` from the library) and printed as one clean
-line on stderr with exit status 2; no traceback is shown for those.
+line on stderr with exit status 2; no traceback is shown for those. Any other ``OSError`` (no
+permission, disk full, a file where a directory should be, ...) is the last line of defence:
+one line naming the path and the cause (:func:`os_error_line`), exit status 2.
+
+Commands validate the paths they will write (:func:`check_out_dir`) and read
+(:func:`check_data_dir`) before doing any work, so a typo costs nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 
 #: sub-command name -> module (relative to this package) that implements it
 COMMANDS = {
@@ -30,6 +37,78 @@ COMMANDS = {
 
 class UserError(Exception):
     """An error caused by the user's input; printed without a traceback."""
+
+
+def os_error_line(exc: OSError) -> str:
+    """``"<path>: <cause>"`` for an ``OSError`` (its own text when it names no path).
+
+    Examples
+    --------
+    >>> os_error_line(PermissionError(13, "Permission denied", "/root/x"))
+    '/root/x: Permission denied'
+    """
+    if exc.filename is None:
+        return str(exc)
+    cause = exc.strerror or str(exc)
+    if exc.filename2 is not None:
+        return f"{exc.filename} -> {exc.filename2}: {cause}"
+    return f"{exc.filename}: {cause}"
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_out_dir(path, option: str = "--out", may_exist: bool = True) -> Path:
+    """Check that ``path`` can be a directory this process writes into; return it as a Path.
+
+    Refused with :class:`UserError`: an empty string (it would mean the current directory), an
+    existing file, a path under a file, a directory (or its nearest existing ancestor, when it
+    does not exist yet) that this user cannot write into.
+    """
+    if path is None or str(path).strip() == "":
+        raise UserError(f"{option} must name a directory, got an empty string (use '.' for the "
+                        "current directory)")
+    path = Path(path).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise UserError(f"{option} {path}: exists and is not a directory")
+        if not may_exist:
+            raise UserError(f"{option} {path}: already exists")
+        target = path
+    else:
+        target = _nearest_existing(path.parent if path.parent != path else path)
+        if not target.is_dir():
+            raise UserError(f"{option} {path}: cannot be created, {target} is not a directory")
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise UserError(f"{option} {path}: cannot write into {target} (permission denied)")
+    return path
+
+
+def check_data_dir(path, option: str = "--data-dir") -> None:
+    """Refuse a data directory that exists but is not a directory, or cannot be read."""
+    if path is None:
+        return
+    if str(path).strip() == "":
+        raise UserError(f"{option} must name a directory, got an empty string")
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise UserError(f"{option} {p}: exists and is not a directory")
+    if p.is_dir() and not os.access(p, os.R_OK | os.X_OK):
+        raise UserError(f"{option} {p}: cannot read this directory (permission denied)")
+
+
+def check_download_target(data_dir) -> None:
+    """With ``--download``: refuse when the place MNIST would be downloaded into is a file."""
+    from ..data import search_dirs
+
+    target, origin = search_dirs(data_dir)[0]
+    if target.exists() and not target.is_dir():
+        raise UserError(f"--download: would download MNIST into {target} ({origin}), which is a "
+                        f"file, not a directory; point {origin} at a directory")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("entropy-ref: interrupted", file=sys.stderr)
         return 130
-    except (UserError, ValueError, FileNotFoundError, TypeError) as exc:
+    except (UserError, ValueError, TypeError) as exc:
         print(f"entropy-ref {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:      # the last line of defence: one line naming the path and cause
+        print(f"entropy-ref {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
         return 2

@@ -13,10 +13,11 @@ import time
 
 from ..data import load_mnist
 from ..prune import ACCURACY_TARGETS, accuracy_targets, fast_curve, make_plan, naive_curve
+from ..prune.plan import n_points
 from ..prune import sensitivity as weight_sensitivity
 from ..reproduce.curves import curve_files, float64_dataset, save_curve
 from ..train import load_run
-from . import UserError
+from . import UserError, check_data_dir, check_out_dir
 
 __all__ = ["add_parser", "run"]
 
@@ -52,11 +53,19 @@ def add_parser(subparsers):
 def run(args):
     """Compute, save and summarise the curve; return 0."""
     try:
+        n_points(args.step)
+    except ValueError as exc:
+        raise UserError(f"--step: {exc}") from None
+    check_data_dir(args.data_dir)
+    if str(args.run_dir).strip() == "":
+        raise UserError("RUN_DIR must name a run directory, got an empty string")
+    try:
         config, params, history = load_run(args.run_dir)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     if not history:
         raise UserError(f"{args.run_dir}: the run has no completed epoch yet")
+    check_out_dir(args.run_dir, "RUN_DIR")         # curve.csv is written there: check first
     data = load_mnist(args.data_dir if args.data_dir is not None else config.data_dir)
     ds = float64_dataset(config, data)
     Xs, ys = (ds.X_train, ds.y_train) if args.sensitivity_data == "train" else (ds.X_test,

@@ -13,11 +13,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
+from .._files import CorruptFileError
 from ..regularizers import names
 from ..train import TrainConfig, train
 from ..train.config import DTYPES
 from ..train.runio import load_config
-from . import UserError
+from . import UserError, check_data_dir, check_download_target, check_out_dir
 
 __all__ = ["add_parser", "run"]
 
@@ -112,11 +113,19 @@ def _config(args):
 
 
 def run(args):
-    """Build the configuration, train, return 0."""
+    """Check the paths, build the configuration, train, return 0."""
+    check_out_dir(args.out)
+    check_data_dir(args.data_dir)
     try:
         config = _config(args)
+    except CorruptFileError:
+        raise
     except ValueError as exc:
         raise UserError(f"{exc} (see entropy-ref train --help)") from None
+    if args.data_dir is None:
+        check_data_dir(config.data_dir, f"data_dir (from {args.out}/config.json)")
+    if config.download:
+        check_download_target(config.data_dir)
     train(config, resume=args.resume)
     return 0
 

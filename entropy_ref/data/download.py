@@ -8,7 +8,9 @@ Guarantees of :func:`download_mnist`:
   final names only after **all** missing files have been fetched and passed their MD5 check, so a
   failed or interrupted (Ctrl-C) call leaves ``dest_dir`` exactly as it was (directories it had
   to create are removed again);
-* files already present with the expected MD5 are not downloaded again.
+* files already present with the expected MD5 are not downloaded again;
+* temporary files left by a download that was killed outright (SIGKILL) are removed by the next
+  call (see :func:`entropy_ref._atomic.clean_stale_temps`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .._atomic import create_temp
+from .._atomic import clean_stale_temps, create_temp
 from .idx import MNIST_FILES, MNIST_MD5, MNISTDataError, md5_file
 
 __all__ = ["MNIST_MIRRORS", "MNISTDownloadError", "download_mnist"]
@@ -108,6 +110,7 @@ def download_mnist(dest_dir: str | os.PathLike, mirrors: Sequence[str] | None = 
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"download_mnist: {dest} exists and is not a directory")
     show = sys.stderr.isatty() if progress is None else bool(progress)
+    clean_stale_temps(dest)            # temporaries of a download killed by SIGKILL
     todo = [role for role, name in MNIST_FILES.items()
             if not ((dest / name).is_file() and md5_file(dest / name) == md5s[role])]
     if not todo:

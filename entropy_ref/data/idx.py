@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import zlib
 from pathlib import Path
@@ -160,7 +161,7 @@ def parse_idx(data: bytes, name: str = "<bytes>") -> np.ndarray:
                              f"bytes, file has {len(data)}")
     dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_DTYPES[code]
-    need = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    need = math.prod(dims) * dtype.itemsize       # Python ints: no int64 overflow
     have = len(data) - header
     if have != need:
         what = "truncated IDX data" if have < need else "trailing bytes after IDX data"

@@ -145,10 +145,19 @@ def find_mnist_dir(data_dir: str | os.PathLike | None = None) -> Path:
     raise MNISTNotFoundError(
         "MNIST data not found. Expected the four files "
         f"{', '.join(MNIST_FILES.values())} (uncompressed copies without '.gz' are accepted "
-        f"too). Looked in{only}:\n" + "\n".join(report) + "\n"
-        f"To get them: run `entropy-ref train --download` (downloads into {places[0][0]}), or "
-        f"copy the files into one of the places above, or set {ENV_VAR} to a directory that "
-        "holds them.")
+        f"too). Looked in{only}:\n" + "\n".join(report) + "\n" + _remedy(places))
+
+
+def _remedy(places) -> str:
+    """How to get the files; never suggests downloading into something that is not a directory."""
+    target, origin = places[0]
+    if target.exists() and not target.is_dir():
+        return (f"{target} ({origin}) is a file, not a directory, so nothing can be downloaded "
+                f"there: point {origin} at a directory (new or holding the files), then run "
+                "`entropy-ref train --download`, or copy the files there.")
+    return (f"To get them: run `entropy-ref train --download` (downloads into {target}), or "
+            f"copy the files into one of the places above, or set {ENV_VAR} to a directory that "
+            "holds them.")
 
 
 def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = False,
@@ -199,6 +208,8 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = False
         if not download:
             raise
         target = search_dirs(data_dir)[0][0]
+        if target.exists() and not target.is_dir():
+            raise                 # the message says the target is a file (see _remedy)
         if verbose:
             print(f"entropy_ref: downloading MNIST into {target}", file=sys.stderr)
         directory = download_mnist(target, progress=None if verbose else False)

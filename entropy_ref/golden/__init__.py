@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import corrupt, read_npz
 from .cases import TOLERANCES, VERSION, Tolerance
 
 __all__ = ["GoldenCase", "GoldenSet", "Tolerance", "TOLERANCES", "VERSION", "json_path", "load",
@@ -217,10 +218,14 @@ def _unknown_case_message(name: str, names) -> str:
 
 @lru_cache(maxsize=4)
 def _load_cached(path: str, mtime_ns: int) -> GoldenSet:  # mtime: a rewritten file reloads
-    with np.load(path, allow_pickle=False) as data:
-        raw = {key: _frozen(data[key]) for key in data.files if key != "__meta__"}
-        meta = json.loads(str(data["__meta__"]))
-    return GoldenSet(raw, meta)
+    data, problems = read_npz(path, "golden set")        # one-line CorruptFileError if broken
+    try:
+        if problems:
+            raise ValueError(problems[0])
+        raw = {key: _frozen(a) for key, a in data.items() if key != "__meta__"}
+        return GoldenSet(raw, json.loads(str(data["__meta__"])))
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        raise corrupt(path, "golden set", f"{type(exc).__name__}: {exc}") from None
 
 
 def load(version: int = VERSION, directory=None) -> GoldenSet:

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..mlp import predict
 from .._atomic import atomic_write_text
+from .._files import CorruptFileError, corrupt
 from .plan import PrunePlan, masked_params
 from .sensitivity import as_float64_params
 
@@ -189,14 +190,28 @@ def read_curve_csv(path):
     >>> r["nonzero"].tolist(), r["test_accuracy"].tolist()
     ([3, 0], [0.9, 0.1])
     """
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise corrupt(path, "curve file", f"{type(exc).__name__}: {exc}") from None
     if not rows or tuple(rows[0]) != CSV_COLUMNS:
-        raise ValueError(f"{path}: not a curve file (expected header {','.join(CSV_COLUMNS)})")
+        raise CorruptFileError(f"{path}: not a curve file (expected header "
+                               f"{','.join(CSV_COLUMNS)})")
+    bad = next((i for i, r in enumerate(rows[1:], 2) if len(r) != len(CSV_COLUMNS)), None)
+    if bad is not None:
+        raise corrupt(path, "curve file", f"line {bad} has {len(rows[bad - 1])} fields, expected "
+                      f"{len(CSV_COLUMNS)}")
     try:
         cols = list(zip(*rows[1:])) if len(rows) > 1 else [()] * len(CSV_COLUMNS)
-        return {name: np.array([int(v) if name == "nonzero" else float(v) for v in col],
-                               dtype=np.int64 if name == "nonzero" else np.float64)
-                for name, col in zip(CSV_COLUMNS, cols)}
-    except ValueError as exc:
-        raise ValueError(f"{path}: corrupt curve file ({exc})") from None
+        out = {name: np.array([int(v) if name == "nonzero" else float(v) for v in col],
+                              dtype=np.int64 if name == "nonzero" else np.float64)
+               for name, col in zip(CSV_COLUMNS, cols)}
+    except (ValueError, OverflowError) as exc:
+        raise corrupt(path, "curve file", exc) from None
+    acc, pct = out["test_accuracy"], out["percentile"]
+    if not (np.all((acc >= 0) & (acc <= 1)) and np.all((pct >= 0) & (pct <= 100))
+            and np.all(out["nonzero"] >= 0)):
+        raise corrupt(path, "curve file", "a percentile outside [0, 100], an accuracy outside "
+                      "[0, 1] or a negative nonzero count")
+    return out

@@ -23,24 +23,38 @@ import numpy as np
 
 from .sensitivity import pruning_order
 
-__all__ = ["PrunePlan", "make_plan", "n_points", "masked_params"]
+__all__ = ["PrunePlan", "make_plan", "n_points", "masked_params", "MAX_POINTS"]
+
+#: most points a sweep may have (step >= 0.001); the paper's step 0.1 gives 1,000 intervals
+MAX_POINTS = 100_000
 
 
 def n_points(step):
-    """``K = 100 / step``, checked to be a whole number (``step`` must divide 100).
+    """``K = 100 / step``, checked to be a whole number (``step`` must divide 100) and at most
+    :data:`MAX_POINTS` (a tinier step would need memory for every point).
 
     Examples
     --------
     >>> n_points(0.1), n_points(25)
     (1000, 4)
+    >>> n_points(1e-9)
+    Traceback (most recent call last):
+    ...
+    ValueError: step must be >= 0.001 (at most 100,000 points; the paper's step is 0.1), got 1e-09
     >>> n_points(0.3)
     Traceback (most recent call last):
     ...
     ValueError: step must divide 100 (e.g. 0.1, 0.5, 1), got 0.3
     """
-    step = float(step)
+    try:
+        step = float(step)
+    except (TypeError, ValueError):
+        raise ValueError(f"step must be a number (a percentage), got {step!r}") from None
     if not (np.isfinite(step) and 0 < step <= 100):
         raise ValueError(f"step must be a percentage in (0, 100], got {step}")
+    if step < 100 / MAX_POINTS:
+        raise ValueError(f"step must be >= {100 / MAX_POINTS:g} (at most {MAX_POINTS:,} points; "
+                         f"the paper's step is 0.1), got {step:g}")
     k = round(100.0 / step)
     if abs(k * step - 100.0) > 1e-9 * 100:
         raise ValueError(f"step must divide 100 (e.g. 0.1, 0.5, 1), got {step}")

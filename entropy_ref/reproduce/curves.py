@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import prune
 from .._atomic import atomic_write_text
+from .._files import corrupt
 from ..train import prepare_data
 from ..train.runio import read_json
 
@@ -147,8 +148,11 @@ def load_cached_curve(run_dir, params, split="test", step=0.1, sensitivity_data=
     if any(meta.get(k) != v for k, v in want.items()):
         return None
     cols = prune.read_curve_csv(csv_path)
-    n = int(meta["n_eval"])
-    correct = np.rint(cols["test_accuracy"] * n).astype(np.int64)
-    return prune.Curve(cols["percentile"], cols["threshold"], cols["nonzero"], correct, n,
-                       int(meta["n_biases"]), int(meta["nonzero_biases"]),
-                       dict(meta.get("stats", {}), cached=True))
+    try:
+        n = int(meta["n_eval"])
+        correct = np.rint(cols["test_accuracy"] * n).astype(np.int64)
+        return prune.Curve(cols["percentile"], cols["threshold"], cols["nonzero"], correct, n,
+                           int(meta["n_biases"]), int(meta["nonzero_biases"]),
+                           dict(meta.get("stats", {}), cached=True))
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise corrupt(json_path, "curve metadata", f"{type(exc).__name__}: {exc}") from None

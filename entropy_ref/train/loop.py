@@ -16,7 +16,7 @@ from . import runio
 from .config import TrainConfig
 from .progress import InEpochProgress, epoch_line, format_duration
 from .stats import epoch_record
-from .step import pack_state, run_epoch
+from .step import TrainingDivergedError, pack_state, run_epoch
 
 __all__ = ["RunResult", "Dataset", "prepare_data", "train"]
 
@@ -90,8 +90,23 @@ def prepare_data(config, data=None):
                    data.test_labels.astype(np.int64))
 
 
+def _diverged(exc, epoch, config):
+    """The divergence message with a hint naming what to change: lambda first when a penalty
+    is on (a huge lambda makes the penalty gradient dwarf the cross-entropy's), then lr."""
+    what = str(exc).removesuffix("; try a smaller learning rate")
+    lr = f"a smaller learning rate (--lr, now {config.lr:g})"
+    if regularizers.get(config.reg).trivial:
+        hint = f"try {lr}"
+    else:
+        hint = (f"try a smaller penalty weight (--lam, now lambda = {config.lam}: the "
+                f"{config.reg} penalty's gradient scales with lambda) or {lr}")
+    return f"training diverged in epoch {epoch}: {what}; {hint}"
+
+
 def _start(config, run_dir, resume, log):
     """Fresh state, or ``run_dir``'s checkpoint: ``(params, opt_state, epoch, rng, history)``."""
+    if run_dir is not None:
+        runio.clean_run_dir(run_dir, log)      # temporaries of a writer killed mid-write
     if run_dir is not None and (run_dir / runio.MODEL).exists():
         if not resume:
             raise ValueError(f"{run_dir} already holds a run (model.npz); pass --resume to "
@@ -101,7 +116,7 @@ def _start(config, run_dir, resume, log):
         if diffs:
             what = "; ".join(f"{n}: saved {a!r}, given {b!r}" for n, a, b in diffs)
             raise ValueError(f"cannot resume {run_dir}: the settings differ ({what})")
-        ck = runio.load_checkpoint(run_dir)
+        ck = runio.load_checkpoint(run_dir, config.sizes, config.dtype)
         params = ck["params"]
         check_params(params)
         if layer_sizes(params) != config.sizes or params["W"][0].dtype != np.dtype(config.dtype):
@@ -150,6 +165,9 @@ def train(config, data=None, log=print, resume=False, progress=None):
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"train: config must be a TrainConfig, got {type(config).__name__}")
+    if config.out is not None and not str(config.out).strip():
+        raise ValueError("out must name a run directory, got an empty string (it would write "
+                         "into the current directory); use '.' for that, or None to write nothing")
     reg = regularizers.with_layout(regularizers.get(config.reg), config.layout)
     lams = regularizers.per_layer_lam(config.lam, len(config.sizes) - 1, config.reg)
     run_dir = None if config.out is None else Path(config.out)
@@ -181,6 +199,8 @@ def train(config, data=None, log=print, resume=False, progress=None):
             try:
                 ce_sum, pen_sums, steps = run_epoch(state, ds.X_train, ds.y_train, rng, reg, lams,
                                                     hp, bar)
+            except TrainingDivergedError as exc:
+                raise TrainingDivergedError(_diverged(exc, epoch, config)) from None
             finally:
                 bar.close()
             t1 = time.perf_counter()

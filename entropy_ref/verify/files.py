@@ -11,17 +11,20 @@ Key layout of ``THEIRS.npz`` (``docs/verifying.md``), per golden case name ``<ca
 ``<case>/skip``, instead of the above
     a string saying why the implementation does not support this case.
 
-Keys starting with ``__`` are ignored (free for your own metadata). Every selected case must be
-present or skipped: a missing case, an unknown key, a non-finite number or a wrong shape is an
-error (:class:`VerificationFileError`) naming every problem found. A gradient whose shape is W's
+Keys starting with ``__`` are ignored and never read (free for your own metadata). Every selected
+case must be present or skipped: a missing case, an unknown key, a non-finite number or a wrong
+shape is an error (:class:`VerificationFileError`) naming every problem found. Each member's
+``.npy`` header is checked against its golden case before its data is read (see
+:func:`entropy_ref._files.read_npz`), so no file can make the check allocate more than the golden
+set's own sizes. A gradient whose shape is W's
 shape with permuted axes is not an error but a failing case, diagnosed as ``transposed``.
 """
 
 from __future__ import annotations
 
 import difflib
+import math
 import re
-import zipfile
 from itertools import permutations
 from pathlib import Path
 
@@ -29,41 +32,76 @@ import numpy as np
 
 from .. import golden
 from .._atomic import atomic_write
+from .._files import CorruptFileError, read_npz
 from .compare import Outputs, components_by_axis, evaluate
 from .report import SKIP, CaseResult, Report
 
 _COMPONENT = re.compile(r"g_axis(\d+)$")
 _FIELDS = "value, grad, skip, g_x, g_y, g_axis<a>"
+#: bound on the array data read from one outputs file (the whole golden set is far smaller)
+MAX_BYTES = 256 * 2**20
 
 
-class VerificationFileError(ValueError):
-    """The outputs file is malformed: the message lists every problem found."""
+class VerificationFileError(CorruptFileError):
+    """The outputs file is malformed: the message lists every problem found (one per line)."""
 
 
-def _read(path) -> tuple[dict, list]:
+#: longest ``<case>/skip`` reason read (bytes)
+MAX_SKIP_BYTES = 2**16
+
+
+def _key_problem(gs, key, shape, dtype):
+    """Why member ``key`` (declared ``shape``, ``dtype``) cannot be an output, or None.
+
+    Decided from the ``.npy`` header alone, so nothing bigger than the golden case's W is ever
+    read from the file.
+    """
+    name, _, field = key.partition("/")
+    if name not in gs:
+        close = difflib.get_close_matches(name, list(gs), n=1)
+        return f"no golden case {name!r}" + (f" (did you mean {close[0]}?)" if close else "")
+    case = gs[name]
+    if field not in ("value", "grad", "skip") and _component_axis(case, field) is None:
+        return (f"unknown field {field!r} for this case (fields: {_FIELDS}; components only for "
+                f"the case's axes {case.axes})")
+    if dtype.hasobject:
+        return "stored as Python objects (pickled); save numeric arrays"
+    if field == "skip":
+        if dtype.kind not in "US" or dtype.itemsize * math.prod(shape) > MAX_SKIP_BYTES:
+            return f"must be a string (the reason) of at most {MAX_SKIP_BYTES} bytes"
+        return None
+    if dtype.kind not in "biuf":
+        return f"dtype {dtype} is not a real number type"
+    if field == "value":
+        return None if math.prod(shape) == 1 else f"must be a scalar, got shape {shape}"
+    return _shape_problem(shape, case)
+
+
+def _read(path, gs) -> tuple[dict, list]:
+    """The members of ``path`` that can be outputs (``None`` for those refused), and problems."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
+    refused = set()
+
+    def select(key, shape, dtype):
+        if key.startswith("__"):
+            return False                     # free metadata: never read
+        problem = _key_problem(gs, key, shape, dtype)
+        if problem is not None:
+            refused.add(key)
+            return problem
+        return True
+
     try:
-        data = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise VerificationFileError(f"{path} is not a readable .npz file ({exc})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise VerificationFileError(f"{path} holds a single array, not an .npz of <case>/<field> keys")
-    arrays, problems = {}, []
-    with data:
-        for key in data.files:
-            try:
-                arrays[key] = data[key]
-            except ValueError:
-                problems.append(f"{key}: stored as Python objects (pickled); save numeric arrays")
+        arrays, problems = read_npz(path, "verify input", select=select, max_bytes=MAX_BYTES)
+    except CorruptFileError as exc:
+        raise VerificationFileError(str(exc)) from None
+    arrays.update(dict.fromkeys(refused))
     return arrays, problems
 
 
 def _finite(key, a, problems) -> bool:
-    if a.dtype.kind not in "biuf":
-        problems.append(f"{key}: dtype {a.dtype} is not a real number type")
-        return False
     bad = ~np.isfinite(a)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -73,12 +111,11 @@ def _finite(key, a, problems) -> bool:
     return True
 
 
-def _shape_ok(key, a, case, problems) -> bool:
-    if a.shape == case.shape or a.shape in {tuple(case.shape[i] for i in p)
-                                            for p in permutations(range(len(case.shape)))}:
-        return True   # a permuted shape is diagnosed as 'transposed' by the comparison
-    problems.append(f"{key}: shape {a.shape}, expected W's shape {case.shape}")
-    return False
+def _shape_problem(shape, case):
+    if shape == case.shape or shape in {tuple(case.shape[i] for i in p)
+                                        for p in permutations(range(len(case.shape)))}:
+        return None   # a permuted shape is diagnosed as 'transposed' by the comparison
+    return f"shape {shape}, expected W's shape {case.shape}"
 
 
 def _component_axis(case, field):
@@ -90,6 +127,10 @@ def _component_axis(case, field):
 
 def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
     """Read and validate ``THEIRS.npz``.
+
+    Every member's ``.npy`` header is checked against the golden case it names (shape, dtype)
+    before its data is read, so a hostile file (a header claiming 10^13 entries, a
+    decompression bomb) is refused without allocating anything large.
 
     Parameters
     ----------
@@ -107,20 +148,11 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
     FileNotFoundError, VerificationFileError
     """
     gs = golden_set if golden_set is not None else golden.load()
-    arrays, problems = _read(path)
+    arrays, problems = _read(path, gs)
     per_case: dict = {}
     for key, a in arrays.items():
-        if key.startswith("__"):
-            continue
         name, _, field = key.partition("/")
-        if name not in gs:
-            close = difflib.get_close_matches(name, list(gs), n=1)
-            problems.append(f"{key}: no golden case {name!r}" + (f" (did you mean {close[0]}?)"
-                                                                    if close else ""))
-        elif field not in ("value", "grad", "skip") and _component_axis(gs[name], field) is None:
-            problems.append(f"{key}: unknown field {field!r} for this case (fields: {_FIELDS}; "
-                            f"components only for the case's axes {gs[name].axes})")
-        else:
+        if name in gs:
             per_case.setdefault(name, {})[field] = a
     outputs, skipped = {}, {}
     for name, fields in per_case.items():
@@ -128,21 +160,18 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
         if "skip" in fields:
             if len(fields) > 1:
                 problems.append(f"{name}: has both 'skip' and outputs ({', '.join(sorted(fields))})")
-            elif fields["skip"].dtype.kind not in "US":
-                problems.append(f"{name}/skip: must be a string (the reason)")
-            else:
+            elif fields["skip"] is not None:
                 skipped[name] = str(fields["skip"].reshape(-1)[0]) if fields["skip"].size else ""
             continue
         missing = [f for f in ("value", "grad") if f not in fields]
         if missing:
             problems.append(f"{name}: missing {' and '.join(f'{name}/{f}' for f in missing)}")
             continue
+        ok = all(a is not None for a in fields.values())   # None: refused, already reported
+        for field in ("value", "grad"):
+            if fields[field] is not None:
+                ok &= _finite(f"{name}/{field}", fields[field], problems)
         value, grad = fields["value"], fields["grad"]
-        ok = _finite(f"{name}/value", value, problems) & _finite(f"{name}/grad", grad, problems)
-        if value.size != 1:
-            problems.append(f"{name}/value: must be a scalar, got shape {value.shape}")
-            ok = False
-        ok &= _shape_ok(f"{name}/grad", grad, case, problems)
         comps = {}
         for field, a in fields.items():
             axis = _component_axis(case, field)
@@ -151,8 +180,8 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
             if axis in comps:
                 problems.append(f"{name}: component for axis {axis} given twice (g_x = g_axis1, "
                                 "g_y = g_axis0)")
-            ok &= _finite(f"{name}/{field}", a, problems) and _shape_ok(f"{name}/{field}", a,
-                                                                         case, problems)
+            if a is not None:
+                ok &= _finite(f"{name}/{field}", a, problems)
             comps[axis] = a
         if ok:
             outputs[name] = Outputs(float(value.reshape(())), grad, comps or None)

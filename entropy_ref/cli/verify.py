@@ -1,11 +1,16 @@
-"""``entropy-ref verify THEIRS.npz [--loss l_C]``: check another implementation's stored outputs.
+"""``entropy-ref verify THEIRS.npz`` / ``entropy-ref verify --fn MODULE:FUNCTION``: check a port.
 
-Exit status 0 when every attempted case passes, 1 when a case fails, 2 for a user error (missing
-or malformed file: the message lists every problem). ``--list`` shows the golden cases and where
-their inputs are. The key layout of ``THEIRS.npz`` is in ``docs/verifying.md``.
+Either the outputs another implementation stored in a file, or a Python callable imported by name
+(``check(fn)``: golden cases, then the property checks). Exit status 0 when the report is ok, 1
+when a case fails, errors or a property fails, 2 for a user error (missing or malformed file, a
+``MODULE:FUNCTION`` that cannot be imported: one line). ``--list`` shows the golden cases and
+where their inputs are. The key layout of ``THEIRS.npz`` is in ``docs/verifying.md``.
 """
 
 from __future__ import annotations
+
+import importlib
+import sys
 
 from . import UserError
 
@@ -21,12 +26,24 @@ def add_parser(subparsers):
                     "golden vectors shipped in entropy_ref/golden; print a per-case table with "
                     "diagnoses of the usual porting mistakes. Exit 0 only when all cases pass.")
     p.add_argument("theirs", nargs="?", metavar="THEIRS.npz", help="the other implementation's outputs")
+    p.add_argument("--fn", metavar="MODULE:FUNCTION",
+                   help="instead of a file, import this callable fn(W[, axes]) -> (value, grad) and "
+                        "check it (golden cases, then property checks); the current directory is on "
+                        "the import path")
     p.add_argument("--loss", choices=("H_C", "l_C"), default="H_C",
                    help="what the file holds: H_C (eq. 3 right-hand side, default) or the paper's "
                         "sparsity loss l_C = -H_C")
     p.add_argument("--unit", choices=("nats", "bits"), default="nats", help="log base of the values")
     p.add_argument("--cases", nargs="+", metavar="PATTERN",
                    help="only these cases (names or glob patterns such as 'lenet300_*')")
+    p.add_argument("--exclude", nargs="+", metavar="PATTERN",
+                   help="leave these cases out (names or glob patterns)")
+    p.add_argument("--profile", choices=("float64", "float32"), default="float64",
+                   help="with --fn: float64 (default, each case at its dtype's tolerance) or float32 "
+                        "(every input cast to float32, judged at float32 rounding)")
+    p.add_argument("--no-properties", action="store_true",
+                   help="with --fn: skip the property checks at random shapes and scales")
+    p.add_argument("--seed", type=int, default=0, help="with --fn: seed of the property checks")
     p.add_argument("--list", action="store_true",
                    help="list the golden cases and the files holding their inputs, then exit")
     p.set_defaults(run=run)
@@ -50,18 +67,68 @@ def _listing(gs, patterns) -> str:
     return "\n".join(lines)
 
 
+def import_callable(spec: str):
+    """Import ``"package.module:function"`` (or ``module:Class.method``); one-line ``UserError``.
+
+    Examples
+    --------
+    >>> import_callable("entropy_ref:configuration_entropy_grad").__name__
+    'configuration_entropy_grad'
+    """
+    module_name, sep, attr = str(spec).partition(":")
+    if not sep or not module_name or not attr:
+        raise UserError(f"--fn {spec!r}: expected MODULE:FUNCTION, e.g. my_port.torch_impl:entropy")
+    if "" not in sys.path:          # like `python -m`: modules in the current directory
+        sys.path.insert(0, "")
+    try:
+        obj = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - any import failure is the user's: one line
+        raise UserError(f"--fn {spec}: cannot import module {module_name!r} "
+                        f"({type(exc).__name__}: {exc})") from None
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise UserError(f"--fn {spec}: module {module_name!r} has no attribute {attr!r}") from None
+    if not callable(obj):
+        raise UserError(f"--fn {spec}: {attr!r} is a {type(obj).__name__}, not a callable")
+    return obj
+
+
+def _selected(gs, cases, exclude):
+    if exclude is None:
+        return cases
+    dropped = {c.name for c in gs.select(exclude)}
+    return [c.name for c in gs.select(cases) if c.name not in dropped]
+
+
 def run(args) -> int:
-    """Run the verification; print the report; 0 if every attempted case passes, else 1."""
+    """Run the verification; print the report; 0 if it is ok, else 1."""
     from .. import golden
-    from ..verify import check_file
+    from ..verify import check, check_file
 
     gs = golden.load()
     if args.list:
         print(_listing(gs, args.cases))
         return 0
+    if args.fn is not None:
+        if args.theirs is not None:
+            raise UserError("give either THEIRS.npz or --fn MODULE:FUNCTION, not both")
+        fn = import_callable(args.fn)
+        report = check(fn, loss=args.loss, unit=args.unit, cases=args.cases, exclude=args.exclude,
+                       profile=args.profile, properties=not args.no_properties, seed=args.seed,
+                       golden_set=gs)
+        print(report)
+        return 0 if report.ok else 1
     if args.theirs is None:
-        raise UserError("give the file to verify, THEIRS.npz (or --list to see the golden cases)")
-    report = check_file(args.theirs, loss=args.loss, unit=args.unit, cases=args.cases,
-                        golden_set=gs)
+        raise UserError("give the file to verify, THEIRS.npz, or --fn MODULE:FUNCTION (or --list to "
+                        "see the golden cases)")
+    if args.profile != "float64" or args.no_properties or args.seed != 0:
+        raise UserError("--profile, --no-properties and --seed apply to --fn only: a file is judged "
+                        "case by case at its dtype's tolerance")
+    cases = _selected(gs, args.cases, args.exclude)
+    if cases == []:
+        raise UserError("--exclude leaves no case to verify")
+    report = check_file(args.theirs, loss=args.loss, unit=args.unit, cases=cases, golden_set=gs)
     print(report)
     return 0 if report.ok else 1

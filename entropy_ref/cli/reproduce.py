@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 
 from ..reproduce import PRESETS, ReproSettings, reproduce
-from . import UserError
+from . import UserError, check_data_dir, check_download_target, check_out_dir
 
 __all__ = ["add_parser", "run"]
 
@@ -84,7 +84,11 @@ def settings_from_args(args):
 
 
 def run(args):
-    """Build the settings, run the pipeline, return 0."""
+    """Check the paths, build the settings, run the pipeline, return 0."""
+    check_out_dir(args.out)
+    check_data_dir(args.data_dir)
+    if args.download:
+        check_download_target(args.data_dir)
     settings = settings_from_args(args)
     print("entropy-ref reproduce: settings")
     for key, value in dataclasses.asdict(settings).items():

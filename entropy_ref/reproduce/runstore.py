@@ -81,7 +81,8 @@ class RunStore:
         out = self.run_dir(config)
         config = dataclasses.replace(config, out=str(out))
         name = out.name
-        if (out / MODEL).is_file() and load_checkpoint(out)["epoch"] == config.epochs:
+        if ((out / MODEL).is_file()
+                and load_checkpoint(out, config.sizes, config.dtype)["epoch"] == config.epochs):
             self.timing["reused_runs"] += 1
             self.log(f"  [{name}] finished run reused")
             saved, params, history = load_run(out)
@@ -95,7 +96,7 @@ class RunStore:
 
         n_before = 0
         if (out / MODEL).is_file():
-            n_before = load_checkpoint(out)["epoch"]
+            n_before = load_checkpoint(out, config.sizes, config.dtype)["epoch"]
         result = train(config, data=self.data, log=log, resume=True, progress=False)
         self.timing["train_seconds"] += time.perf_counter() - t0
         self.timing["trained_epochs"] += len(result.history) - n_before

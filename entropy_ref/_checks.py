@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -15,16 +16,21 @@ def as_float_array(W, name: str = "W") -> np.ndarray:
     """Return ``W`` as a finite float32 or float64 array, or raise a clear error.
 
     float32 stays float32 (fast path) and float64 stays float64 (reference); bool, integer and
-    other float types are promoted to float64. Complex input raises ``TypeError``; empty arrays,
-    0-d arrays and NaN/inf entries raise ``ValueError`` naming the problem.
+    other float types (float16, longdouble) are converted to float64. Complex input and masked
+    arrays raise ``TypeError``; empty arrays, 0-d arrays, NaN/inf entries and longdouble values
+    that float64 cannot hold raise ``ValueError`` naming the problem.
     """
+    if isinstance(W, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a masked array: entropy_ref ignores no entries and applies no "
+                        f"mask. Pass {name}.filled(0) to count masked entries as zeros, or "
+                        f"{name}.data to use the values underneath")
     arr = np.asarray(W)
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real; got complex dtype {arr.dtype}")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array; got dtype {arr.dtype}")
     if arr.dtype != np.float32:
-        arr = arr.astype(np.float64, copy=False)
+        arr = _to_float64(arr, name)
     if arr.ndim == 0:
         raise ValueError(f"{name} must have at least one axis; got a 0-d scalar")
     if arr.size == 0:
@@ -38,6 +44,40 @@ def as_float_array(W, name: str = "W") -> np.ndarray:
             f"= {arr[first]!r}"
         )
     return arr
+
+
+def max_abs(W: np.ndarray) -> float:
+    """``max |W|`` of a non-empty float array, without a temporary array the size of ``W``."""
+    return max(float(W.max()), -float(W.min()))
+
+
+def scale_exponent(W: np.ndarray) -> int:
+    """``e`` with ``max |2**-e W|`` in ``[0.5, 1)`` (0 for an all-zero ``W``): the exponent of an
+    exact power-of-two rescale, used where a scale-invariant quantity would under/overflow.
+
+    Examples
+    --------
+    >>> scale_exponent(np.array([3.0, -1e-3])), scale_exponent(np.array([0.0, 1e-300]))
+    (2, -996)
+    """
+    return math.frexp(max_abs(W))[1]
+
+
+def _to_float64(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` as float64; a wider float (longdouble) must fit float64's range exactly enough."""
+    with np.errstate(over="ignore", under="ignore"):
+        out = arr.astype(np.float64, copy=False)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 8 and np.isfinite(arr).all():
+        big = ~np.isfinite(out)
+        lost = (out == 0) & (arr != 0) | (np.abs(out) < np.finfo(np.float64).tiny) & (out != 0)
+        if big.any() or lost.any():
+            bad = arr[big] if big.any() else arr[lost]
+            raise ValueError(
+                f"{name} has dtype {arr.dtype} with {bad.size} entries outside the float64 range "
+                f"(e.g. {bad[0]!r}); entropy_ref computes in float32 or float64 only (integer, "
+                f"bool, float16 and in-range longdouble input are converted to float64). "
+                f"H_C is scale invariant: rescale {name} into float64's range first")
+    return out
 
 
 def normalize_axes(axes, ndim: int) -> tuple[int, ...]:

@@ -16,7 +16,7 @@ This is the same arithmetic as the readable path in :mod:`entropy_ref.scharr` an
 * every pass writes into a preallocated buffer with ``out=``, and the array is processed in slabs
   of rows (:data:`BLOCK_BYTES` per buffer, halo of two rows) so the passes run in cache: peak extra
   memory is the gradient plus three slab buffers (at most three arrays the size of ``W``, whatever
-  the number of chosen axes).
+  the number of chosen axes, its strides or its scale: see :func:`value_and_grad`).
 """
 
 from __future__ import annotations
@@ -96,16 +96,29 @@ BLOCK_BYTES = 384 * 1024
 SINGLE_SLAB_BYTES = 1024 * 1024
 
 
-def _slab_MW(slab, axes, acc, g, work, keep) -> float:
+def _stage(slab, dst, scale: int):
+    """``dst = 2**-scale * slab``: a contiguous (and exactly rescaled) copy of a slab of ``W``."""
+    if scale:
+        np.ldexp(slab, np.int32(-scale), out=dst)
+    else:
+        dst[...] = slab
+    return dst
+
+
+def _slab_MW(slab, axes, acc, g, work, keep, staged=False, scale=0) -> float:
     """``acc = sum_i (prod S'') D'' g_i`` (the adjoint chain, sign folded in later) for one slab.
 
     Returns the slab's share of ``Q'' = sum_i ||g_i||^2``, counted on the rows ``keep`` only.
+    With ``staged``, each chain first copies ``2**-scale * slab`` into whichever of ``g`` and
+    ``work`` its first pass does not write (so a strided or rescaled ``W`` needs no extra buffer).
     """
     Q = 0.0
     for n, i in enumerate(axes):
         ops = [(_smooth, j) for j in axes if j != i] + [(_diff, i)]
         # forward chain slab -> ... -> g, ping-ponging so that the last pass lands in g
         src = slab
+        if staged:
+            src = _stage(slab, work if (len(ops) - 1) % 2 == 0 else g, scale)
         for t, (op, ax) in enumerate(ops):
             dst = g if (len(ops) - 1 - t) % 2 == 0 else work
             op(src, ax, dst, accumulate=False)
@@ -136,42 +149,59 @@ def out_of_range(Q: float, S: float, dtype) -> bool:
 
 
 def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=None,
-                   block_rows: int | None = None):
+                   block_rows: int | None = None, scale: int = 0):
     """Return ``(H, dH_dW, Q'', S)`` for a validated ``W``; ``H`` is None when ``Q''`` or ``S`` is
     zero, subnormal or infinite (then ``1/Q''`` or ``1/S`` is not representable).
 
-    ``H`` and the gradient are divided by ``divisor`` (1 for nats, ln 2 for bits). The caller
-    raises on a degenerate input; nothing here produces ``inf`` or NaN.
+    ``H`` and the gradient are divided by ``divisor`` (1 for nats, ln 2 for bits). With ``scale =
+    e`` everything is evaluated at ``2**-e W`` (exactly; the caller's rescale, eq. D6/D14) without
+    storing that scaled copy. ``W`` may be strided; ``out`` may be any writeable array of ``W``'s
+    shape and dtype that does not overlap ``W`` (the caller checks): the gradient always ends up
+    in it. The caller raises on a degenerate input; the result never holds ``inf`` or NaN when
+    ``H`` is not None (an out-of-range first attempt is discarded quietly by the caller).
 
     The array is processed in slabs of ``block_rows`` rows (axis 0) so that the ~20 passes of the
     chains run on cache-resident data. Along axis 0 the operator couples a row with rows up to two
     away (a 3-tap pass forward, another in the adjoint), so each slab carries a halo of two rows
     on each side when axis 0 is a chosen axis; only the slab's own rows are kept. Rows of the
     result are therefore computed from exactly the same numbers as without slabs.
+
+    Memory: the gradient plus the slab buffers ``g`` and ``work``, plus a slab buffer for the
+    result when there are several slabs or ``out`` is strided. A slab whose buffers would outweigh
+    two thirds of ``W`` (short, wide arrays) is not worth it: then one slab. Either way at most
+    three arrays the size of ``W`` (``docs/derivation.md`` D15; tests/test_hardening_api.py).
     """
-    W = np.ascontiguousarray(W)
-    acc = np.empty_like(W) if out is None else out
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        return _value_and_grad(W, axes, divisor, out, block_rows, scale)
+
+
+def _value_and_grad(W, axes, divisor, out, block_rows, scale):
+    staged = scale != 0 or not W.flags.c_contiguous
+    acc = np.empty(W.shape, W.dtype) if out is None else out
     n0, row_bytes = W.shape[0], max(1, W[:1].nbytes)
     halo = 2 if 0 in axes else 0
     if block_rows is None:
         block_rows = n0 if W.nbytes <= SINGLE_SLAB_BYTES else max(16, BLOCK_BYTES // row_bytes)
+        if 3 * min(n0, block_rows + 2 * halo) > 2 * n0:     # three slab buffers > 2 W: one slab
+            block_rows = n0
     rows = min(block_rows, n0)
     shape = (min(n0, rows + 2 * halo),) + W.shape[1:]
     g, work = np.empty(shape, W.dtype), np.empty(shape, W.dtype)
-    # one slab: work in acc itself; several: a slab buffer, since a slab's halo rows would
-    # overwrite the finished rows of its neighbour
-    acc_s = acc if rows == n0 else np.empty(shape, W.dtype)
+    # one slab: work in acc itself (if contiguous); several: a slab buffer, since a slab's halo
+    # rows would overwrite the finished rows of its neighbour
+    acc_s = acc if rows == n0 and acc.flags.c_contiguous else np.empty(shape, W.dtype)
     Q = S = 0.0
     for r0 in range(0, n0, rows):
         r1 = min(n0, r0 + rows)
         lo, hi = max(0, r0 - halo), min(n0, r1 + halo)
         keep = slice(r0 - lo, r1 - lo)
         m = hi - lo
-        Q += _slab_MW(W[lo:hi], axes, acc_s[:m], g[:m], work[:m], keep)
+        Q += _slab_MW(W[lo:hi], axes, acc_s[:m], g[:m], work[:m], keep, staged, scale)
         if acc_s is not acc:
             acc[r0:r1] = acc_s[keep]
-        np.sign(W[r0:r1], out=work[:r1 - r0])
-        S += _dot(work[:r1 - r0], W[r0:r1])     # sum |W| = <sign W, W>
+        Wr = _stage(W[r0:r1], g[:r1 - r0], scale) if staged else W[r0:r1]
+        np.sign(Wr, out=work[:r1 - r0])
+        S += _dot(work[:r1 - r0], Wr)           # sum |W| = <sign W, W>
     tiny = float(np.finfo(W.dtype).tiny)
     if not (tiny <= Q < math.inf and tiny <= S < math.inf):   # 1/Q or 1/S not representable:
         return None, acc, Q, S                                # degenerate, or caller rescales

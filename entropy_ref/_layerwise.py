@@ -43,7 +43,7 @@ def broadcast_lam(lam, n_layers: int, who: str = "regularizer") -> list[float]:
     return lams
 
 
-def weighted_sum(f, weights, lams, outs):
+def weighted_sum(f, weights, lams, outs, who: str = "regularizer"):
     """``(sum_l lam_l f(W_l), [f(W_l)], [lam_l df/dW_l])``.
 
     Parameters
@@ -55,6 +55,8 @@ def weighted_sum(f, weights, lams, outs):
     lams : list of float
         One per matrix (see :func:`broadcast_lam`).
     outs : list of ndarray or None
+    who : str
+        Named in the error raised when ``lam_l * grad`` does not fit the gradient's dtype.
 
     Returns
     -------
@@ -73,8 +75,19 @@ def weighted_sum(f, weights, lams, outs):
     for W, lam_l, buf in zip(weights, lams, outs, strict=True):
         value, grad = f(W, buf)
         if lam_l != 1.0:
+            if lam_l > 1.0:
+                _check_fits(grad, lam_l, who)
             np.multiply(grad, grad.dtype.type(lam_l), out=grad)
         values.append(float(value))
         grads.append(grad)
         total += lam_l * float(value)
     return total, values, grads
+
+
+def _check_fits(grad: np.ndarray, lam: float, who: str) -> None:
+    """Refuse ``lam * grad`` when it would overflow ``grad``'s dtype (an inf gradient, silently)."""
+    top = float(np.finfo(grad.dtype).max)
+    big = max(float(grad.max()), -float(grad.min())) if grad.size else 0.0
+    if lam > top or lam * big > top:
+        raise ValueError(f"{who}: lam = {lam:g} times the gradient (max |grad| = {big:.3g}) "
+                         f"overflows {grad.dtype}; use a smaller lam")

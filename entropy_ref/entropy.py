@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _fused
 from ._layerwise import broadcast_lam, weighted_sum
-from ._checks import DegenerateInputError, as_float_array, normalize_axes
+from ._checks import DegenerateInputError, as_float_array, normalize_axes, scale_exponent
+from ._outputs import check_out, check_out_list
 from .conventions import unit_divisor
 from .scharr import scharr_gradient, scharr_gradient_adjoint
 
@@ -35,31 +36,33 @@ def _prepare(W, axes, unit):
     return W, axes, unit_divisor(unit)
 
 
-def _safe_scale(E: float, S: float, W: np.ndarray):
-    """``(2**-e W, e)`` when the energy ``E`` or ``S = sum |W|`` under- or overflowed and an exact
-    power-of-two rescaling (:func:`_rescaled`) changes the scale of ``W``; otherwise ``None``."""
+#: a first attempt at extreme scales may overflow inside; its result is then discarded
+_QUIET = dict(over="ignore", under="ignore", invalid="ignore")
+
+
+def _safe_scale(E: float, S: float, W: np.ndarray) -> int:
+    """The exponent ``e`` of an exact rescale ``2**-e W`` (:func:`_rescale_exponent`) when the
+    energy ``E`` or ``S = sum |W|`` under- or overflowed, or 0 when none is needed or none helps."""
     if _fused.out_of_range(E, S, W.dtype) and W.any():
-        W_s, e = _rescaled(W)
-        if e != 0:
-            return W_s, e
-    return None
+        return _rescale_exponent(W)
+    return 0
 
 
-def _rescaled(W: np.ndarray):
-    """``(2**-e * W, e)`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale, under
-    which ``H_C`` is unchanged (eq. D6) and the gradient scales by ``2**-e`` (eq. D14)."""
-    _, e = math.frexp(float(np.max(np.abs(W))))
-    return np.ldexp(W, np.int32(-e)), e
+def _rescale_exponent(W: np.ndarray) -> int:
+    """``e`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale, under which ``H_C``
+    is unchanged (eq. D6) and the gradient scales by ``2**-e`` (eq. D14)."""
+    return scale_exponent(W)
 
 
 def _scale_back(grad: np.ndarray, e: int, W: np.ndarray) -> np.ndarray:
     """``grad(W) = 2**-e grad(2**-e W)`` (eq. D14), in place; raise if it is not representable."""
-    with np.errstate(over="ignore"):
+    with np.errstate(**_QUIET):
         np.ldexp(grad, np.int32(-e), out=grad)
     if not np.isfinite(grad).all():
         raise DegenerateInputError(
             f"the gradient of H_C overflows {W.dtype}: it scales like 1 / sum |W|, and W is tiny "
-            f"(max |W| = {float(np.max(np.abs(W))):.3g}). H_C is scale invariant: rescale W.")
+            f"(max |W| = {math.ldexp(1.0, scale_exponent(W) - 1):.3g} or more). H_C is scale "
+            f"invariant: rescale W.")
     return grad
 
 
@@ -111,14 +114,11 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
     True
     """
     W, axes, divisor = _prepare(W, axes, unit)
-    if out is not None and (out.shape != W.shape or out.dtype != W.dtype):
-        raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got {out.shape}, {out.dtype}")
+    out = check_out(out, W.shape, W.dtype, who="configuration_entropy_grad", inputs=[("W", W)])
     H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=out)
-    e = 0
-    rescaled = _safe_scale(Q, S, W)              # squares under/overflowed: exact rescale
-    if rescaled is not None:
-        W_s, e = rescaled
-        H, dH_dW, Q, S = _fused.value_and_grad(W_s, axes, divisor, out=dH_dW)
+    e = _safe_scale(Q, S, W)                     # squares under/overflowed: exact rescale,
+    if e:                                        # evaluated at 2**-e W without a copy of it
+        H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=dH_dW, scale=e)
     _check_sums(Q, S, W)
     if H is None:
         raise DegenerateInputError(_ZERO_ENERGY.replace("zero gradient energy", "gradient energy "
@@ -151,11 +151,12 @@ def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
     (-2.027808, -2.027808)
     """
     W, axes, divisor = _prepare(W, axes, unit)
-    energy = sum(float(np.vdot(g, g)) for g in scharr_gradient(W, axes)) / len(axes)
-    S = float(np.abs(W).sum())
-    rescaled = _safe_scale(energy, S, W)
-    if rescaled is not None:
-        return configuration_entropy(rescaled[0], axes, unit)
+    with np.errstate(**_QUIET):
+        energy = sum(float(np.vdot(g, g)) for g in scharr_gradient(W, axes)) / len(axes)
+        S = float(np.abs(W).sum())
+    e = _safe_scale(energy, S, W)
+    if e:
+        return configuration_entropy(np.ldexp(W, np.int32(-e)), axes, unit)
     _check_sums(energy, S, W)
     return (0.5 * math.log(energy) - math.log(S)) / divisor
 
@@ -178,12 +179,13 @@ def configuration_entropy_grad_reference(W, axes=None, unit: str = "nats"):
     W = W.astype(np.float64)
     k = len(axes)
     g = scharr_gradient(W, axes)                              # eq. D2
-    E = sum(float(np.vdot(c, c)) for c in g) / k              # eq. D4
-    S = float(np.abs(W).sum())
-    rescaled = _safe_scale(E, S, W)                           # exact rescale, eq. D6/D14
-    if rescaled is not None:
-        H_s, grad_s = configuration_entropy_grad_reference(rescaled[0], axes, unit)
-        return H_s, _scale_back(grad_s, rescaled[1], W)
+    with np.errstate(**_QUIET):
+        E = sum(float(np.vdot(c, c)) for c in g) / k          # eq. D4
+        S = float(np.abs(W).sum())
+    e = _safe_scale(E, S, W)                                  # exact rescale, eq. D6/D14
+    if e:
+        H_s, grad_s = configuration_entropy_grad_reference(np.ldexp(W, np.int32(-e)), axes, unit)
+        return H_s, _scale_back(grad_s, e, W)
     _check_sums(E, S, W)
     H = 0.5 * math.log(E) - math.log(S)                        # eq. D5
     dE_dW = (2.0 / k) * scharr_gradient_adjoint(g, axes)       # eq. D9
@@ -275,9 +277,16 @@ def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: 
     """
     if kind not in PENALTY_KINDS:
         raise ValueError(f"kind must be one of {sorted(PENALTY_KINDS)}, got {kind!r}")
+    if isinstance(weights, np.ndarray):      # list(W) of a matrix would make each row a "layer"
+        raise TypeError("penalty_sum: pass a list of weight matrices, not a single array "
+                        "(wrap one matrix in a list: [W])")
     weights = list(weights)
+    if not weights:
+        raise ValueError("penalty_sum: need at least one weight matrix")
     lams = broadcast_lam(lam, len(weights), "penalty_sum")
-    outs = [None] * len(weights) if out is None else list(out)
+    outs = check_out_list(out, weights, "penalty_sum", dtypes=[
+        np.float32 if getattr(W, "dtype", None) == np.float32 else np.float64 for W in weights])
     f = PENALTY_KINDS[kind]
-    total, values, grads = weighted_sum(lambda W, buf: f(W, axes, unit, out=buf), weights, lams, outs)
+    total, values, grads = weighted_sum(lambda W, buf: f(W, axes, unit, out=buf), weights, lams,
+                                        outs, "penalty_sum")
     return PenaltyResult(total, values, grads)

@@ -144,20 +144,44 @@ def scharr_gradient_adjoint(components, axes=None) -> np.ndarray:
     >>> scharr_gradient_adjoint(c).shape
     (3, 4)
     """
+    comps, axes = _check_components(components, axes)
+    total = np.zeros(comps[0].shape, dtype=np.result_type(*comps))
+    with np.errstate(over="ignore", invalid="ignore"):   # checked just below
+        for i, c in zip(axes, comps):
+            t = correlate3(c, DERIVATIVE, i)
+            for j in axes:
+                if j != i:
+                    t = correlate3(t, SMOOTHING, j)
+            total += t
+    return _check_finite_sum(total, comps)
+
+
+def _check_components(components, axes):
+    """``(components as float arrays, axes)`` for the adjoints, or a one-line error."""
+    if isinstance(components, np.ndarray):
+        raise TypeError("components must be a sequence of arrays, one per chosen axis, not a "
+                        "single array; wrap one component in a list: [c]")
     comps = [as_float_array(c, name="components[%d]" % n) for n, c in enumerate(components)]
+    if not comps:
+        raise ValueError("components is empty: pass one array per chosen axis (as returned by "
+                         "scharr_gradient)")
     shape = comps[0].shape
     if any(c.shape != shape for c in comps):
         raise ValueError(f"components must share one shape; got {[c.shape for c in comps]}")
     axes = normalize_axes(axes, len(shape))
     if len(comps) != len(axes):
         raise ValueError(f"expected {len(axes)} components (one per axis in {axes}), got {len(comps)}")
-    total = np.zeros(shape, dtype=np.result_type(*comps))
-    for i, c in zip(axes, comps):
-        t = correlate3(c, DERIVATIVE, i)
-        for j in axes:
-            if j != i:
-                t = correlate3(t, SMOOTHING, j)
-        total += t
+    return comps, axes
+
+
+def _check_finite_sum(total: np.ndarray, comps) -> np.ndarray:
+    """Each term ``G_i^T c_i`` is bounded by ``max |c_i|`` (kernel weights sum to 1 in absolute
+    value), but their sum over ``k`` axes can exceed the dtype's range: refuse it clearly."""
+    if not np.isfinite(total).all():
+        raise ValueError(f"scharr_gradient_adjoint: the result overflows {total.dtype} (it sums "
+                         f"{len(comps)} terms each up to max |c_i| = "
+                         f"{max(float(np.max(np.abs(c))) for c in comps):.3g}); rescale the "
+                         f"components")
     return total
 
 
@@ -210,9 +234,8 @@ def scharr_gradient_adjoint_loop(components, axes=None) -> np.ndarray:
     >>> np.allclose(scharr_gradient_adjoint_loop(c), scharr_gradient_adjoint(c))
     True
     """
-    comps = [as_float_array(c) for c in components]
+    comps, axes = _check_components(components, axes)
     shape = comps[0].shape
-    axes = normalize_axes(axes, len(shape))
     out = np.zeros(shape, dtype=np.result_type(*comps))
     taps = list(itertools.product((-1, 0, 1), repeat=len(axes)))
     for q in np.ndindex(*shape):
@@ -223,6 +246,7 @@ def scharr_gradient_adjoint_loop(components, axes=None) -> np.ndarray:
                 for ax, off in zip(axes, o):
                     p[ax] += off
                 if all(0 <= p[ax] < shape[ax] for ax in axes):
-                    acc += _kernel_tap(i_pos, o) * c[tuple(p)]
-        out[q] = acc
-    return out
+                    acc += float(_kernel_tap(i_pos, o)) * float(c[tuple(p)])  # inf, no warning
+        with np.errstate(over="ignore"):                              # checked just below
+            out[q] = acc
+    return _check_finite_sum(out, comps)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._layerwise import broadcast_lam
+from .._outputs import check_out_list
 
 __all__ = ["Regularizer", "per_layer_lam", "check_weights", "out_buffers"]
 
@@ -64,6 +65,9 @@ def check_weights(weights, who):
     if not weights:
         raise ValueError(f"{who}: need at least one weight matrix")
     for l, W in enumerate(weights):
+        if isinstance(W, np.ma.MaskedArray):
+            raise TypeError(f"{who}: weights[{l}] is a masked array; regularizers apply no mask: "
+                            f"pass W.filled(0) (masked entries as zeros) or W.data")
         if not isinstance(W, np.ndarray) or W.dtype.kind != "f" or W.size == 0:
             raise ValueError(f"{who}: weights[{l}] must be a non-empty float array")
     return weights
@@ -76,6 +80,9 @@ per_layer_lam = broadcast_lam
 def out_buffers(weights, out, who):
     """``out`` checked against ``weights`` (one buffer of equal shape and dtype each), or Nones.
 
+    A buffer may be strided; it must not overlap any weight matrix or another buffer
+    (:func:`entropy_ref._outputs.check_out_list`).
+
     Examples
     --------
     >>> out_buffers([np.ones(2)], None, "l1")
@@ -83,14 +90,6 @@ def out_buffers(weights, out, who):
     >>> out_buffers([np.ones(2)], [np.ones(3)], "l1")
     Traceback (most recent call last):
     ...
-    ValueError: l1: out[0] must have shape (2,) and dtype float64
+    ValueError: l1: out[0] must have shape (2,) and dtype float64; got (3,), float64
     """
-    if out is None:
-        return [None] * len(weights)
-    out = list(out)
-    if len(out) != len(weights):
-        raise ValueError(f"{who}: out has {len(out)} buffers for {len(weights)} weight matrices")
-    for l, (W, buf) in enumerate(zip(weights, out)):
-        if buf.shape != W.shape or buf.dtype != W.dtype:
-            raise ValueError(f"{who}: out[{l}] must have shape {W.shape} and dtype {W.dtype}")
-    return out
+    return check_out_list(out, weights, who)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import DegenerateInputError
+from .._checks import DegenerateInputError, max_abs, scale_exponent
 from .._layerwise import weighted_sum
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
@@ -38,15 +38,27 @@ def hoyer_square(W, out=None):
     >>> round(value, 12), grad  # 49 / 25; 2*7/25 * (sign(w) - 7/25 w)
     (1.96, array([0.0896, 0.    , 0.0672]))
     """
-    s1 = float(np.sum(np.abs(W), dtype=np.float64))
-    s2 = float(np.sum(np.square(W, dtype=np.float64)))
+    # H_S is scale invariant: far from 1 (where the squares or r = s1/s2 leave the range) it is
+    # computed at 2**-e W, an exact rescale, and the gradient scaled back by 2**-e
+    lim = 2.0 ** (np.finfo(W.dtype).maxexp // 3)
+    m = max_abs(W) if W.size else 0.0
+    e = scale_exponent(W) if m > lim or 0.0 < m < 1.0 / lim else 0
+    Ws = np.ldexp(W, np.int32(-e)) if e else W
+    s1 = float(np.sum(np.abs(Ws), dtype=np.float64))
+    s2 = float(np.sum(np.square(Ws, dtype=np.float64)))
     if s2 == 0.0:
         raise DegenerateInputError("hoyer: the Hoyer-square measure is undefined for an "
                                    "all-zero weight matrix")
     r = s1 / s2
     grad = np.sign(W, out=out)
-    grad -= W * W.dtype.type(r)
+    grad -= Ws * W.dtype.type(r)
     grad *= W.dtype.type(2.0 * r)
+    if e:
+        with np.errstate(over="ignore", under="ignore"):
+            np.ldexp(grad, np.int32(-e), out=grad)
+        if not np.isfinite(grad).all():
+            raise DegenerateInputError(f"hoyer: the gradient overflows {W.dtype} (it scales like "
+                                       f"1 / max |W| = 1 / {m:.3g}); rescale W")
     return s1 * r, grad
 
 
@@ -75,7 +87,7 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     """
     weights = check_weights(weights, "hoyer")
     return weighted_sum(hoyer_square, weights, per_layer_lam(lam, len(weights), "hoyer"),
-                        out_buffers(weights, out, "hoyer"))
+                        out_buffers(weights, out, "hoyer"), "hoyer")
 
 
 REGULARIZER = Regularizer("hoyer", "lam * sum_l (sum|W_l|)^2 / sum W_l^2 (DeepHoyer)",

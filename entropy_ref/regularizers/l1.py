@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .._checks import max_abs
 from .._layerwise import weighted_sum
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
@@ -11,12 +14,19 @@ from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 def l1_norm(W, out=None):
     """``sum |W|`` (accumulated in float64) and its gradient ``sign(W)`` (0 at 0).
 
+    Raises ``ValueError`` when the sum exceeds float64's range (entries near 1e308).
+
     Examples
     --------
     >>> l1_norm(np.array([1.0, -2.0, 0.0]))
     (3.0, array([ 1., -1.,  0.]))
     """
-    return float(np.sum(np.abs(W), dtype=np.float64)), np.sign(W, out=out)
+    with np.errstate(over="ignore"):
+        total = float(np.sum(np.abs(W), dtype=np.float64))
+    if not math.isfinite(total):
+        raise ValueError(f"l1: sum |W| overflows float64 (max |W| = {max_abs(W):.3g}, "
+                         f"{W.size} entries): the L1 penalty of this matrix is not representable")
+    return total, np.sign(W, out=out)
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
@@ -43,7 +53,7 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     """
     weights = check_weights(weights, "l1")
     return weighted_sum(l1_norm, weights, per_layer_lam(lam, len(weights), "l1"),
-                        out_buffers(weights, out, "l1"))
+                        out_buffers(weights, out, "l1"), "l1")
 
 
 REGULARIZER = Regularizer("l1", "lam * sum_l sum |W_l| (L1)", penalty_and_grads)

@@ -11,6 +11,7 @@ import numpy as np
 from ..gradcheck import rel_error
 from .components import diagnose_components
 from .diagnose import diagnose
+from .mistakes import shape_diagnosis   # reshaped (memory order) vs transposed vs wrong (C2)
 from .report import FAIL, PASS, CaseResult, Diagnosis
 
 
@@ -111,9 +112,7 @@ def evaluate(case, outputs: Outputs, loss: str = "H_C", unit: str = "nats") -> C
 
     if grad.shape != case.shape:
         res.status = FAIL
-        res.diagnoses.append(_shape_diagnosis(
-            "the gradient", grad.shape, case.shape,
-            lambda p: rel_error(np.transpose(grad, np.argsort(p)), want_g) <= tol.array_rtol))
+        res.diagnoses.append(shape_diagnosis(case, "the gradient", to_hc * grad, to_hc * value))
         return res
     res.grad_abs = float(np.max(np.abs(grad - want_g)))
     res.grad_rel = rel_error(grad, want_g)

@@ -8,7 +8,7 @@ distinct candidate offsets of the value are at least 0.01 nats apart (tested); w
 explanations give exactly the same offset (``log 2 = 1/2 log 4`` on the 2 x 2 case) the one with
 fewer mistakes is named. The diagnoses assume one mistake at a time (a sign or unit error combined
 with one other is also recognised); fix the first one named and re-run.
-Names and causes are listed in ``docs/verifying.md``.
+Names, causes, detection and fixes are listed in ``docs/diagnoses.md``.
 """
 
 from __future__ import annotations
@@ -19,25 +19,37 @@ import math
 import numpy as np
 
 from ..gradcheck import rel_error
+from . import mistakes
+from .relations import MATCH, boundary_band, close, num
 from .report import Diagnosis
-from .variants import (PADDING_MODES, column_major_value, offset_candidates, other_axes_values,
-                       value_with_padding)
+from .variant_grads import batch_axes
+from .variants import PADDING_MODES, offset_candidates, other_axes_values, value_with_padding
 
-MATCH = 1e-3
+__all__ = ["INTERNAL_ERROR", "MATCH", "boundary_band", "close", "diagnose"]
+
 _FLOAT32_TOL = 1e-4   # the float32 tolerance of the golden set
 
 
-def close(a, b) -> bool:
-    """True when ``a`` and ``b`` have one shape and ``rel_error(a, b) <= MATCH``: the relation holds.
-
-    Arrays of different shapes are simply not close (never an exception: the kit must not crash on
-    whatever an implementation returns).
-    """
-    a, b = np.asarray(a), np.asarray(b)
-    return a.shape == b.shape and rel_error(a, b) <= MATCH
+#: marks a diagnosis produced by the safety net of :func:`diagnose` (the fuzz tests assert it never is)
+INTERNAL_ERROR = "internal error of the diagnosis"
 
 
 def diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str = "nats") -> list:
+    """Diagnoses for a failing case (see :func:`_diagnose`); never raises, never warns.
+
+    Whatever an implementation returned, the kit reports it: a diagnosis that itself fails (a bug
+    of the kit) becomes ``unexplained`` with the exception in the message, marked
+    :data:`INTERNAL_ERROR`.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            return _diagnose(case, value, grad, loss, unit)
+    except Exception as exc:  # noqa: BLE001 - the safety net; tests/test_verify_fuzz.py watches it
+        return [Diagnosis("unexplained", f"no diagnosis ({INTERNAL_ERROR}: {type(exc).__name__}: "
+                          f"{exc}); please report it")]
+
+
+def _diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str = "nats") -> list:
     """Diagnoses for a failing case; ``value`` and ``grad`` already converted to ``H_C`` in nats.
 
     Parameters
@@ -56,17 +68,27 @@ def diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str 
         Never empty: ``unexplained`` when no known mistake fits.
     """
     H, G = case.value_nats, case.grad
+    eps = mistakes.additive_eps(case, value, grad)      # before float32: it is not a precision issue
+    if eps:
+        return eps
     if case.tolerance.name == "float64" and abs(value - H) <= _FLOAT32_TOL \
             and rel_error(grad, G) <= _FLOAT32_TOL:
         return [Diagnosis("float32_precision", (
             f"agrees to float32 precision only (value error {abs(value - H):.1e}, gradient "
             f"{rel_error(grad, G):.1e}) on a float64 case: part of the computation runs in float32 "
             "(a float32 kernel or constant, e.g. torch.tensor(kernel) defaults to float32, a cast, "
-            "or a float32 default dtype)"))]
+            "or a float32 default dtype). The two usual causes: JAX computes in float32 unless "
+            "jax.config.update('jax_enable_x64', True) runs before any array is created; PyTorch "
+            "creates float32 tensors unless told otherwise (torch.set_default_dtype(torch.float64) "
+            "or dtype=torch.float64). A port meant for float32 is certified with "
+            "profile='float32' (CLI: --profile float32)"))]
     scale = _grad_scale(grad, G, unit, loss)
     if scale is not None:
         return _scaled(case, value, scale) or [_unexplained(case, value, grad)]
-    for test in (_gradient_terms, _sign_at_zero, _wrong_axes, _padding, _transposed, _column_major):
+    tests = (lambda c, v, g: _gradient_terms(c, v, g, unit), _sign_at_zero, _wrong_axes,
+             mistakes.other_kernel, mistakes.one_component, mistakes.matrix_norm,
+             mistakes.per_matrix, mistakes.memory_order, _padding, _transposed)
+    for test in tests:
         found = test(case, value, grad)
         if found:
             return found
@@ -123,10 +145,15 @@ def _grad_scale(grad, G, unit, loss):
     return None
 
 
+def _batch(case) -> int:
+    """Number of slices (matrices, kernel slices) along the axes H_C is not computed over."""
+    return int(np.prod([case.shape[a] for a in batch_axes(case.shape, case.axes)], dtype=np.int64))
+
+
 def _offset(case, delta: float) -> list:
     """Name a constant offset of the value (the gradient is right, up to sign/log base)."""
     k, n = len(case.axes), case.W.size
-    groups = offset_candidates(k, n)
+    groups = offset_candidates(k, n, batch=_batch(case))
     best = []
     for size in range(1, len(groups) + 1):
         for chosen in itertools.combinations(groups, size):
@@ -137,18 +164,22 @@ def _offset(case, delta: float) -> list:
             break
     if not best:
         return [Diagnosis("constant_offset", (
-            f"value off by {delta:+.6f} nats while the gradient is right: a constant factor inside "
-            f"one of the logs (energy factor exp(2 delta) = {math.exp(2 * delta):.6g}, or sum|W| "
-            f"factor exp(-delta) = {math.exp(-delta):.6g}); constants never change the gradient"))]
+            f"value off by {num(delta, '+.6f')} nats while the gradient is right: a constant factor "
+            f"inside one of the logs (energy factor exp(2 delta) = {_exp(2 * delta)}, or sum|W| "
+            f"factor exp(-delta) = {_exp(-delta)}); constants never change the gradient"))]
     out = []
     for combo in best:
         what = " plus ".join(desc for _, desc, _ in combo)
-        terms = f" = {' '.join(f'{d:+.4f}' for _, _, d in combo)}" if len(combo) > 1 else ""
-        msg = (f"value off by {delta:+.4f} nats{terms} with the gradient right: {what}; "
+        terms = f" = {' '.join(num(d, '+.4f') for _, _, d in combo)}" if len(combo) > 1 else ""
+        msg = (f"value off by {num(delta, '+.4f')} nats{terms} with the gradient right: {what}; "
                "a constant factor inside a log shifts the value and never changes the gradient")
         for name in dict.fromkeys(name for name, _, _ in combo):
             out.append(Diagnosis(name, msg))
     return out
+
+
+def _exp(x: float) -> str:
+    return f"{math.exp(x):.6g}" if x < 700 else f"e^{x:.4g}"
 
 
 def _terms(case):
@@ -159,7 +190,7 @@ def _terms(case):
     return case.grad - R2, R2, S
 
 
-def _gradient_terms(case, value, grad) -> list:
+def _gradient_terms(case, value, grad, unit="nats") -> list:
     """``grad = a * R1 + b * R2``: one term scaled, dropped or with the wrong sign."""
     R1, R2, S = _terms(case)
     A = np.stack([R1.ravel(), R2.ravel()], axis=1)
@@ -169,7 +200,11 @@ def _gradient_terms(case, value, grad) -> list:
     if not close(grad, a * R1 + b * R2):
         return []
     a_r, b_r = round(a, 3), round(b, 3)
-    head = f"gradient = {a:.3f} x (energy term) + {b:.3f} x (|W| term), reference 1 and 1: "
+    mixed = mistakes.log_base_mixed(a, b, unit)
+    if mixed:
+        return mixed
+    head = (f"gradient = {num(a, '.3f')} x (energy term) + {num(b, '.3f')} x (|W| term), "
+            "reference 1 and 1: ")
     if abs(a_r + 1) < MATCH and abs(b_r - 1) < MATCH:
         return [Diagnosis("adjoint_not_flipped", head + (
             "the energy term has the wrong sign. A hand-written backward pass applied the kernel "
@@ -197,16 +232,6 @@ def _wrong_axes(case, value, grad) -> list:
                 "the wrong axes (e.g. a channels-last layout (kH, kW, in, out) vs PyTorch's "
                 "(out, in, kH, kW), or a conv kernel flattened to a matrix)"))]
     return []
-
-
-def boundary_band(shape, axes) -> np.ndarray:
-    """Mask of the entries within distance 1 of the boundary along any chosen axis."""
-    band = np.zeros(shape, dtype=bool)
-    for ax in axes:
-        idx = np.arange(shape[ax])
-        near = np.minimum(idx, shape[ax] - 1 - idx) <= 1
-        band |= near.reshape([-1 if a == ax else 1 for a in range(len(shape))])
-    return band
 
 
 def _boundary_only(err, ref_term, band) -> bool:
@@ -265,20 +290,12 @@ def _sign_at_zero(case, value, grad) -> list:
         "jnp.sign(W))); PyTorch's abs backward already gives 0"))]
 
 
-def _column_major(case, value, grad) -> list:
-    v = column_major_value(case.W, case.axes)
-    if v is not None and abs(value - v) <= MATCH:
-        return [Diagnosis("memory_order", (
-            "the value matches H_C of W read in column-major (Fortran) order: the .npz/.json data "
-            "is row-major (C order); read it as such, or reverse the shape and transpose"))]
-    return []
-
-
 def _unexplained(case, value, grad) -> Diagnosis:
     err = np.abs(grad - case.grad)
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     on_edge = bool(boundary_band(case.shape, case.axes)[worst])
     return Diagnosis("unexplained", (
-        f"no known single porting mistake explains this (value off by {value - case.value_nats:+.3e} "
+        f"no known single porting mistake explains this (value off by "
+        f"{num(value - case.value_nats, '+.3e')} "
         f"nats; largest gradient error at index {worst}, {'on' if on_edge else 'off'} the boundary). "
         "Compare the Scharr components first: they isolate the operator from the logs"))

@@ -130,6 +130,9 @@ def outputs_from_return(returned, case) -> Outputs:
 def _components(raw, axes) -> dict:
     """``{axis: array}`` from a sequence in the order of ``axes`` or a dict keyed by axis."""
     if isinstance(raw, dict):
+        if not raw:
+            raise BadOutput(f"components: an empty dict; give one array per axis of {axes} "
+                            "({1: g_x, 0: g_y} for a matrix), or None for no components")
         out = {}
         for key, c in raw.items():
             try:

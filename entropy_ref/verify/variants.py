@@ -121,12 +121,14 @@ def _safe(W, axes):
         return None
 
 
-def offset_candidates(k: int, n: int):
+def offset_candidates(k: int, n: int, batch: int = 1):
     """Constant value offsets ``delta = H_port - H_C`` that common mistakes produce, by factor.
 
     Returns a list of groups; each group is a list of ``(name, description, delta)``; at most one
     factor per group combines with the others. ``k`` is the number of chosen axes, ``n`` the
-    number of entries of ``W``.
+    number of entries of ``W``, ``batch`` the number of slices along the other axes (``B`` of a
+    ``(B, R, C)`` batch, ``out * in`` of a conv kernel bank): averaging over them instead of
+    summing divides the energy or ``sum |W|`` by ``B``.
 
     Examples
     --------
@@ -153,4 +155,9 @@ def offset_candidates(k: int, n: int):
     means = [("mean_instead_of_sum", "a mean instead of a sum for the squared gradient (energy)",
               -0.5 * math.log(n))]
     means_s = [("mean_instead_of_sum", "a mean instead of a sum for sum |W|", math.log(n))]
+    if 1 < batch < n:
+        means.append(("batch_mean", f"the energy averaged over the B = {batch} slices instead of "
+                      f"summed (energy factor 1/{batch} = 1/B)", -0.5 * math.log(batch)))
+        means_s.append(("batch_mean", f"sum |W| averaged over the B = {batch} slices instead of "
+                        f"summed (factor 1/{batch} = 1/B)", math.log(batch)))
     return [kernel, energy, means, means_s]

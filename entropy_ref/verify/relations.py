@@ -1,0 +1,81 @@
+"""Shared helpers of the diagnoses: the match tolerance, shape-safe closeness, the reference's
+gradient terms, the boundary band and number formatting that never prints ``-0.000``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..gradcheck import rel_error
+from ..scharr import scharr_gradient
+
+#: a relation between outputs and reference "holds" to this (relative for arrays, absolute nats
+#: for values); see :mod:`.diagnose`
+MATCH = 1e-3
+
+
+def close(a, b) -> bool:
+    """True when ``a`` and ``b`` have one shape and ``rel_error(a, b) <= MATCH``: the relation holds.
+
+    Arrays of different shapes are simply not close (never an exception: the kit must not crash on
+    whatever an implementation returns).
+
+    Examples
+    --------
+    >>> close(np.ones((2, 3)), np.ones((3, 2))), close([1.0, 2.0], [1.0, 2.0001])
+    (False, True)
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(rel_error(a, b) <= MATCH)
+
+
+def num(x: float, spec: str) -> str:
+    """``format(x, spec)``, with a value that rounds to zero printed without a minus sign.
+
+    Two runs that differ only by the sign of a rounding error then print the same message, so the
+    report groups them as one diagnosis.
+
+    Examples
+    --------
+    >>> num(-0.00004, ".3f"), num(-0.00004, "+.4f"), num(-0.5, ".3f")
+    ('0.000', '+0.0000', '-0.500')
+    """
+    s = format(x, spec)
+    try:
+        if float(s) == 0.0:
+            return format(0.0, spec)
+    except ValueError:   # nan, inf: printed as they are
+        pass
+    return s
+
+
+def reference_terms(case):
+    """``(R1, R2, E, S)``: energy term and |W| term of the reference gradient (eq. D10), ``E``, ``S``.
+
+    ``case.grad = R1 + R2`` with ``R1 = (sum_i G_i^T G_i W) / (k E)`` and ``R2 = -sign(W) / S``,
+    ``E = (1/k) sum_i ||G_i * W||^2`` and ``S = sum |W|``, all in float64.
+    """
+    W = case.W.astype(np.float64)
+    S = float(np.abs(W).sum())
+    R2 = -np.sign(W) / S
+    E = sum(float(np.vdot(c, c)) for c in scharr_gradient(W, case.axes)) / len(case.axes)
+    return case.grad - R2, R2, E, S
+
+
+def boundary_band(shape, axes) -> np.ndarray:
+    """Mask of the entries within distance 1 of the boundary along any chosen axis.
+
+    Examples
+    --------
+    >>> int(boundary_band((5, 5), (1, 0)).sum())     # all but the centre entry
+    24
+    """
+    band = np.zeros(shape, dtype=bool)
+    for ax in axes:
+        idx = np.arange(shape[ax])
+        near = np.minimum(idx, shape[ax] - 1 - idx) <= 1
+        band |= near.reshape([-1 if a == ax else 1 for a in range(len(shape))])
+    return band

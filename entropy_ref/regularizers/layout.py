@@ -12,7 +12,8 @@
 With ``axes=(1, 2)`` the stack still has **one** scalar ``H_C`` (eq. D12): the energy is summed
 over every unit's field and ``S = sum |W_1|`` over the whole matrix,
 ``H_C = 1/2 log((1/2) sum_u (||G_x * F_u||^2 + ||G_y * F_u||^2)) - log(sum_u sum |F_u|)``
-with ``F_u`` unit ``u``'s 28 x 28 field. It is *not* the sum of the 300 per-unit ``H_C``.
+with ``F_u`` unit ``u``'s 28 x 28 field (``docs/ablation.md`` eq. A8). It is *not* the sum of
+the 300 per-unit ``H_C``.
 
 Only the regularizers built on the Scharr operator depend on the layout (:data:`SPATIAL`); for the
 others (l1, hoyer, loghoyer: functions of the multiset of entries) it would change nothing, so

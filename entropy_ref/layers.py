@@ -24,6 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._layer_checks import (check_affine, check_affine_dy, check_affine_outs, check_labels,
+                            check_relu_dy)
+from ._outputs import check_out
+
 __all__ = [
     "affine_forward", "affine_backward", "relu_forward", "relu_backward",
     "softmax_cross_entropy_forward", "softmax_cross_entropy_backward",
@@ -45,7 +49,8 @@ def affine_forward(x, W, b, out=None):
     b : ndarray, shape (fan_out,)
         Bias.
     out : ndarray, shape (N, fan_out), optional
-        Preallocated output buffer (overwritten).
+        Preallocated output buffer (overwritten); it must not overlap ``x``, ``W`` or ``b``
+        (the cache keeps ``x`` and ``W`` for the backward pass).
 
     Returns
     -------
@@ -60,10 +65,9 @@ def affine_forward(x, W, b, out=None):
     >>> y
     array([[1. , 0. , 6.5]])
     """
-    x = np.asarray(x)
-    if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1] or b.shape != (W.shape[0],):
-        raise ValueError(f"affine_forward: shapes do not fit: x {x.shape}, W {W.shape}, "
-                         f"b {b.shape} (need x (N, fan_in), W (fan_out, fan_in), b (fan_out,))")
+    x, W, b = check_affine(x, W, b)
+    out = check_out(out, (x.shape[0], W.shape[0]), None, who="affine_forward",
+                    inputs=[("x", x), ("W", W), ("b", b)])
     y = np.matmul(x, W.T, out=out)
     y += b
     return y, (x, W)
@@ -82,7 +86,8 @@ def affine_backward(dy, cache, need_dx=True, out=None):
         ``False`` skips ``dx`` (returned as ``None``); the first layer of a network needs no
         gradient with respect to its input, which saves one large matrix product.
     out : tuple of ndarray, optional
-        Preallocated ``(dx, dW, db)`` buffers (``dx`` may be ``None``).
+        Preallocated ``(dx, dW, db)`` buffers (any may be ``None``), overlapping neither each
+        other nor ``dy``, ``x``, ``W``.
 
     Returns
     -------
@@ -99,8 +104,8 @@ def affine_backward(dy, cache, need_dx=True, out=None):
     (array([[ 11., -10.]]), array([[ 1.,  2.],
            [10., 20.]]), array([ 1., 10.]))
     """
-    x, W = cache
-    odx, odW, odb = out if out is not None else (None, None, None)
+    dy, x, W = check_affine_dy(dy, cache)
+    odx, odW, odb = check_affine_outs(out, dy, x, W)
     dW = np.matmul(dy.T, x, out=odW)
     db = np.sum(dy, axis=0, out=odb)
     dx = np.matmul(dy, W, out=odx) if need_dx else None
@@ -115,6 +120,7 @@ def affine_forward_loop(x, W, b):
     >>> affine_forward_loop(np.array([[1.0, 2.0]]), np.array([[3.0, 4.0]]), np.array([0.5]))[0]
     array([[11.5]])
     """
+    x, W, b = check_affine(x, W, b)
     n, fan_out = x.shape[0], W.shape[0]
     y = np.zeros((n, fan_out), dtype=np.result_type(x, W, b))
     for i in range(n):
@@ -135,7 +141,7 @@ def affine_backward_loop(dy, cache):
     >>> affine_backward_loop(np.array([[2.0]]), cache)
     (array([[6., 8.]]), array([[2., 4.]]), array([2.]))
     """
-    x, W = cache
+    dy, x, W = check_affine_dy(dy, cache)
     dx, dW, db = np.zeros_like(x, dtype=dy.dtype), np.zeros_like(W, dtype=dy.dtype), \
         np.zeros(W.shape[0], dtype=dy.dtype)
     for i in range(x.shape[0]):
@@ -168,7 +174,8 @@ def relu_forward(x, out=None):
     >>> relu_forward(np.array([-1.0, 0.0, 2.0]))[0]
     array([0., 0., 2.])
     """
-    y = np.maximum(x, 0, out=out)
+    x = np.asarray(x)
+    y = np.maximum(x, 0, out=check_out(out, x.shape, None, who="relu_forward"))
     return y, y
 
 
@@ -192,7 +199,8 @@ def relu_backward(dy, cache, out=None):
     >>> relu_backward(np.array([5.0, 5.0, 5.0]), cache)
     array([0., 0., 5.])
     """
-    return np.multiply(dy, cache > 0, out=out)
+    dy, y = check_relu_dy(dy, cache)
+    return np.multiply(dy, y > 0, out=check_out(out, dy.shape, None, who="relu_backward"))
 
 
 def relu_forward_loop(x):
@@ -219,8 +227,9 @@ def relu_backward_loop(dy, cache):
     >>> relu_backward_loop(np.array([1.0, 1.0]), np.array([0.0, 2.0]))
     array([0., 1.])
     """
+    dy, y = check_relu_dy(dy, cache)
     dx = np.array(dy, copy=True)
-    flat_dx, flat_y = dx.reshape(-1), np.asarray(cache).reshape(-1)
+    flat_dx, flat_y = dx.reshape(-1), y.reshape(-1)
     for i in range(flat_dx.size):
         if not flat_y[i] > 0:
             flat_dx[i] = 0
@@ -228,20 +237,6 @@ def relu_backward_loop(dy, cache):
 
 
 # --------------------------------------------------------------------------- softmax + CE
-def _check_labels(logits, y):
-    logits = np.asarray(logits)
-    y = np.asarray(y)
-    if logits.ndim != 2 or y.shape != (logits.shape[0],) or logits.shape[0] == 0:
-        raise ValueError(f"softmax_cross_entropy: need logits (N, C) with N > 0 and labels (N,), "
-                         f"got {logits.shape} and {y.shape}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"softmax_cross_entropy: labels must be integers, got dtype {y.dtype}")
-    if y.size and (y.min() < 0 or y.max() >= logits.shape[1]):
-        raise ValueError(f"softmax_cross_entropy: labels must lie in [0, {logits.shape[1]}), "
-                         f"got range [{y.min()}, {y.max()}]")
-    return logits, y
-
-
 def softmax_cross_entropy_forward(logits, y):
     """Mean softmax cross-entropy in nats, computed stably via log-sum-exp.
 
@@ -268,7 +263,7 @@ def softmax_cross_entropy_forward(logits, y):
     >>> round(loss, 6)  # (log 2 + 0) / 2
     0.346574
     """
-    logits, y = _check_labels(logits, y)
+    logits, y = check_labels(logits, y)
     n = logits.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)
     probs = np.exp(shifted)
@@ -316,7 +311,7 @@ def softmax_cross_entropy_loop(logits, y):
     >>> round(loss, 6), d
     (0.693147, array([[ 0.5, -0.5]]))
     """
-    logits, y = _check_labels(logits, y)
+    logits, y = check_labels(logits, y)
     n, c = logits.shape
     total = 0.0
     d = np.zeros(logits.shape, dtype=logits.dtype)

@@ -142,6 +142,9 @@ def make_workspace(params, batch_size, grads=None):
     ([(5, 3), (5, 2)], (3, 4))
     """
     check_params(params)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"make_workspace: batch_size must be an integer >= 1, got {batch_size!r}")
     dt = params["W"][0].dtype
     return {
         "batch_size": int(batch_size),

@@ -24,9 +24,12 @@ operations per parameter array by ~13 operations in total.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import numbers
+from dataclasses import dataclass, fields
 
 import numpy as np
+
+from ._outputs import check_out, refuse_overlaps
 
 __all__ = ["AdamHP", "adam_init", "adam_step", "adam_step_inplace", "adam_step_params",
            "make_scratch", "pack"]
@@ -52,6 +55,10 @@ class AdamHP:
     eps: float = 1e-8
 
     def __post_init__(self):
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                raise TypeError(f"Adam: {f.name} must be a real number, got {value!r}")
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"Adam: lr must be a finite number > 0, got {self.lr}")
         for name in ("beta1", "beta2"):
@@ -68,6 +75,12 @@ def _hp(hp):
     if hp is None:
         return AdamHP()
     if isinstance(hp, dict):
+        known = {f.name for f in fields(AdamHP)}
+        for key in hp:
+            if key not in known:
+                raise TypeError(f"Adam: unknown hyper-parameter {key!r}; expected one of "
+                                f"{', '.join(sorted(known))} (torch's betas=(b1, b2) is "
+                                f"beta1=b1, beta2=b2)")
         return AdamHP(**hp)
     raise TypeError(f"Adam: hp must be an AdamHP or a dict, got {type(hp).__name__}")
 
@@ -104,10 +117,20 @@ def _coefficients(hp, t):
     return step_size, bc2_sqrt
 
 
+def _step_count(state) -> int:
+    """``state["t"]``, the number of steps taken so far: an integer >= 0, or a clear error."""
+    t = state["t"]
+    if isinstance(t, np.ndarray) and t.ndim == 0:
+        t = t[()]
+    if not isinstance(t, numbers.Integral) or isinstance(t, bool) or t < 0:
+        raise ValueError(f"Adam: state['t'] (the step count) must be an integer >= 0, got {t!r}")
+    return int(t)
+
+
 def _check(w, dw, state):
-    if dw.shape != w.shape or state["m"].shape != w.shape or state["v"].shape != w.shape:
-        raise ValueError(f"Adam: shapes differ: w {w.shape}, dw {dw.shape}, "
-                         f"m {state['m'].shape}, v {state['v'].shape}")
+    shapes = [np.shape(a) for a in (w, dw, state["m"], state["v"])]
+    if any(sh != shapes[0] for sh in shapes):
+        raise ValueError("Adam: shapes differ: w {}, dw {}, m {}, v {}".format(*shapes))
 
 
 def adam_step(w, dw, state, hp=None):
@@ -142,7 +165,7 @@ def adam_step(w, dw, state, hp=None):
     """
     hp = _hp(hp)
     _check(w, dw, state)
-    t = int(state["t"]) + 1
+    t = _step_count(state) + 1
     step_size, bc2_sqrt = _coefficients(hp, t)
     m = state["m"] + (1.0 - hp.beta1) * (dw - state["m"])
     v = state["v"] * hp.beta2 + (dw * dw) * (1.0 - hp.beta2)
@@ -170,6 +193,8 @@ def adam_step_inplace(w, dw, state, hp=None, scratch=None):
     ``w``, ``state["m"]`` and ``state["v"]`` are overwritten and ``state["t"]`` is incremented;
     ``dw`` is only read. About a dozen passes over memory and no allocation when ``scratch``
     (an array like ``w``) is given. Returns ``(w, state)``, the very objects passed in.
+    ``w``, ``m``, ``v`` and ``scratch`` must be writeable and must not overlap each other or
+    ``dw`` (checked before anything is written, so a refused call leaves the state untouched).
 
     Examples
     --------
@@ -179,10 +204,15 @@ def adam_step_inplace(w, dw, state, hp=None, scratch=None):
     (True, array([0.9, 1.1]), 1)
     """
     hp = _hp(hp)
+    for name, a in (("w", w), ("m", state["m"]), ("v", state["v"])):
+        check_out(a, np.shape(w), None, who="adam_step_inplace", name=name)
     _check(w, dw, state)
-    t = int(state["t"]) + 1
+    t = _step_count(state) + 1
     step_size, bc2_sqrt = _coefficients(hp, t)
     m, v = state["m"], state["v"]
+    check_out(scratch, w.shape, w.dtype, who="adam_step_inplace", name="scratch")
+    refuse_overlaps("adam_step_inplace", [("w", w), ("m", m), ("v", v), ("scratch", scratch)],
+                    [("dw", dw)])
     tmp = np.empty_like(w) if scratch is None else scratch
     np.subtract(dw, m, out=tmp)           # m += (1 - beta1) * (g - m)
     tmp *= 1.0 - hp.beta1
@@ -231,7 +261,7 @@ def adam_step_params(params, grads, state, hp=None, inplace=False, scratch=None)
     (array([[0.5, 1.5]]), array([-0.5]), 1, array([[1., 1.]]))
     """
     hp = _hp(hp)
-    t = int(state["t"])
+    t = _step_count(state)
     new_params = {}
     new_state = {"t": t + 1, "m": {}, "v": {}}
     for key in params:

@@ -184,18 +184,40 @@ def test_fused_slabs_equal_reference(shape, axes, block_rows):
     assert rel_error(g, g_ref) <= TOL_SAME
 
 
-@pytest.mark.parametrize("dtype,scale_exp", [(np.float64, e) for e in (-300, -170, -40, 40, 160, 300)]
-                         + [(np.float32, e) for e in (-100, -70, -40, 40, 70, 100)])
-def test_extreme_scales_are_rescaled_exactly(dtype, scale_exp):
+# (dtype, exponent e of the scale 2**e, whether the squares leave the range so that the exact
+# rescale must run): float64 squares of ~2**e overflow past e ~ 512 and fall below
+# tiny/eps = 2**-970 before e ~ -485; float32 past e ~ 64 and below 2**-103 (e ~ -52)
+EXTREME_SCALES = ([(np.float64, e, False) for e in (-300, -40, 40, 160, 300)]
+                  + [(np.float64, e, True) for e in (-1000, -560, 530, 600, 1021)]
+                  + [(np.float32, e, False) for e in (-40, 40)]
+                  + [(np.float32, e, True) for e in (-100, -70, 70, 100, 125)])
+
+
+@pytest.mark.parametrize("dtype,scale_exp,rescales", EXTREME_SCALES)
+def test_extreme_scales_are_rescaled_exactly(monkeypatch, dtype, scale_exp, rescales):
     """Entries whose squares under- or overflow: H_C is recomputed on an exactly (power-of-two)
-    rescaled copy, so value and gradient follow eq. D6/D14 instead of raising or returning NaN."""
+    rescaled copy, so value and gradient follow eq. D6/D14 instead of raising or returning NaN.
+    A spy on the rescale proves the path is taken exactly where the squares leave the range."""
+    import warnings
+
+    from entropy_ref import entropy as ent
+
+    calls = []
+    real = ent._rescale_exponent
+    monkeypatch.setattr(ent, "_rescale_exponent", lambda W: calls.append(1) or real(W))
     W = RNG.standard_normal((6, 7)).astype(dtype)
     H, g = configuration_entropy_grad(W)
     W_big = np.ldexp(W, scale_exp)
-    H_big, g_big = configuration_entropy_grad(W_big)
-    assert H_big == pytest.approx(H, abs=1e-12 if dtype == np.float64 else 1e-5)
-    assert rel_error(np.ldexp(g_big.astype(np.float64), scale_exp), g) <= (
-        1e-12 if dtype == np.float64 else 1e-5)
-    assert configuration_entropy(W_big) == pytest.approx(H, abs=1e-5)
-    H_ref, g_ref = configuration_entropy_grad_reference(W_big)
-    assert H_ref == pytest.approx(H, abs=1e-5)
+    assert np.isfinite(W_big).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # nothing may escape (issue 10, item 8)
+        H_big, g_big = configuration_entropy_grad(W_big)
+        assert bool(calls) == rescales
+        assert H_big == pytest.approx(H, abs=1e-12 if dtype == np.float64 else 1e-5)
+        g_back = np.ldexp(g_big.astype(np.float64), scale_exp)
+        assert rel_error(g_back, g) <= (1e-12 if dtype == np.float64 else 1e-5)
+        calls.clear()
+        assert configuration_entropy(W_big) == pytest.approx(H, abs=1e-5)
+        H_ref, g_ref = configuration_entropy_grad_reference(W_big)
+        assert H_ref == pytest.approx(H, abs=1e-5)
+        assert bool(calls) == rescales

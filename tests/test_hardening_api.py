@@ -368,3 +368,18 @@ def test_fused_path_never_needs_more_than_three_arrays_the_size_of_W(shape, dtyp
     # + a constant: NumPy's iterator buffers (64 KiB each) when a ufunc mixes memory layouts
     assert peak <= 3 * W.nbytes + 256 * 1024, f"peak {peak / W.nbytes:.2f} x W.nbytes"
     assert g.shape == W.shape
+
+
+def test_mlp_workspace_batch_size_and_aliased_gradient_buffers():
+    from entropy_ref.mlp import init_mlp, loss_and_grads, make_workspace
+
+    p = init_mlp((4, 3, 2), dtype=np.float64)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+            make_workspace(p, bad)
+    X, y = _W((5, 4)), np.array([0, 1, 0, 1, 1])
+    ws = make_workspace(p, 5, grads=p)          # careless: gradients written over the weights
+    keep = [W.copy() for W in p["W"]]
+    with pytest.raises(ValueError, match=r"out\[1\] \(dW\) shares memory with W"):
+        loss_and_grads(p, X, y, ws)
+    assert all(np.array_equal(W, k) for W, k in zip(p["W"], keep))

@@ -50,6 +50,9 @@ def _check_out(out, W):
         raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got "
                          f"{getattr(out, 'shape', type(out).__name__)}, "
                          f"{getattr(out, 'dtype', '')}")
+    if out is not None and np.may_share_memory(out, W):
+        raise ValueError("out must not share memory with W (the gradient would overwrite W "
+                         "while it is still being read)")
 
 
 def _rescaled(W: np.ndarray):

@@ -26,7 +26,7 @@ from entropy_ref.scharr import scharr_gradient_adjoint_loop, scharr_gradient_loo
 GRAD_TOL = 1e-6     # analytic vs central differences, float64, relative max-norm error
 TWIN_TOL = 1e-12    # two float64 implementations of the same formula
 SUM_TOL = 1e-12     # sparsity vs loghoyer + rayleigh in float64 (relative to the gradient's size)
-F32_TOL = 2e-5      # float32 fast path vs float64 reference, relative max-norm error
+F32_TOL = 2e-6      # float32 fast path vs float64 reference, relative max-norm error (measured ~2e-7)
 
 CASES = [  # (shape, axes)
     ((6, 7), None), ((1, 9), None), ((9,), None), ((4, 5, 6), (1, 2)), ((3, 4, 5), (0, 1, 2)),
@@ -177,6 +177,10 @@ def test_hostile_inputs_raise_one_clear_error():
         loghoyer_grad(np.ones((2, 2)), out=np.empty((2, 2), np.float32))
     with pytest.raises(ValueError, match="out must have shape"):
         rayleigh_grad(np.ones((2, 2)), out=np.empty((3, 2)))
+    for f in (loghoyer_grad, rayleigh_grad):
+        W = _w((4, 5))
+        with pytest.raises(ValueError, match="out must not share memory with W"):
+            f(W, out=W)
 
 
 def test_out_buffer_is_used():

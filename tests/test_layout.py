@@ -115,7 +115,7 @@ def test_float32_out_buffers_and_lam():
     assert all(np.array_equal(a, b) and a.dtype == np.float32 for a, b in zip(got[2], want[2]))
     assert got[0] == pytest.approx(2.0 * got[1][0] + 0.5 * got[1][1], rel=1e-12)
     ref = with_layout(get("sparsity"), RECEPTIVE)([W.astype(np.float64) for W in Ws], [2.0, 0.5])
-    assert rel_error(got[2][0], ref[2][0]) < 2e-5
+    assert rel_error(got[2][0], ref[2][0]) < 2e-6         # float32 vs float64 (measured ~1e-7)
     # a non-contiguous out buffer is filled too, not a silent copy
     big = np.full((Ws[0].shape[0], 2 * Ws[0].shape[1]), np.nan, np.float32)
     strided = big[:, ::2]

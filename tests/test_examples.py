@@ -36,7 +36,7 @@ def _header(path: Path) -> str:
 
 def test_examples_directory_holds_the_documented_scripts():
     names = {p.name for p in SCRIPTS}
-    assert {"walkthrough.py", "helmholtz.py"} <= names, sorted(names)
+    assert {"walkthrough.py", "helmholtz.py", "what_hc_measures.py", "one_d_pass.py"} <= names, sorted(names)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
@@ -65,3 +65,27 @@ def test_script_runs(script, tmp_path):
         f"{script.name} exited with {proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}"
         f"\n--- stderr ---\n{proc.stderr[-3000:]}")
     assert sorted(p.name for p in EXAMPLES.iterdir()) == before, f"{script.name} wrote into examples/"
+
+
+def test_derivation_page_shows_the_output_of_one_d_pass():
+    """The ```text block of docs/derivation.md section 1 is what examples/one_d_pass.py prints."""
+    env = dict(os.environ, MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "one_d_pass.py")], env=env, capture_output=True,
+                          text=True, timeout=HANG_GUARD_SECONDS)
+    assert proc.returncode == 0, proc.stderr
+    page = (REPO_ROOT / "docs" / "derivation.md").read_text(encoding="utf-8")
+    block = page.split("```text\n", 1)[1].split("```", 1)[0]
+    assert block.rstrip().splitlines() == proc.stdout.rstrip().splitlines()
+
+
+def test_figure_scripts_write_their_png(tmp_path):
+    """``--out DIR`` writes the figure the docs show (derivation.md, what_hc_measures.md)."""
+    env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "one_d_pass.py"), "--out", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
+    assert proc.returncode == 0, proc.stderr
+    png = tmp_path / "one_d_pass.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert "(img/one_d_pass.png)" in (REPO_ROOT / "docs" / "derivation.md").read_text(encoding="utf-8")

@@ -214,3 +214,46 @@ def test_script_writes_its_three_figures(hz, tmp_path):
     for name in ("helmholtz_ground_states.png", "helmholtz_sparsity_loss.png", "helmholtz_rayleigh.png"):
         assert (tmp_path / name).stat().st_size > 10_000
     assert not list(tmp_path.glob("*.tmp*")) and len(list(tmp_path.iterdir())) == 3
+
+
+def _scharr_matrix(shape, axes):
+    """The Scharr operator ``K`` as a dense ``(k N) x N`` matrix (columns: ``K`` of unit arrays)."""
+    N = int(np.prod(shape))
+    units = np.eye(N).reshape((N,) + tuple(shape))
+    comps = er.scharr_gradient(units, axes=tuple(a + 1 for a in axes))
+    return np.concatenate([c.reshape(N, N).T for c in comps], axis=0)
+
+
+def _odd_lattice(n):
+    """``v_n = [1, 0, 1, ..., 1]`` for odd ``n`` (derivation.md section 7), ``None`` for even ``n``."""
+    return (np.arange(n) % 2 == 0).astype(float) if n % 2 else None
+
+
+@pytest.mark.parametrize("shape, axes", [((n, m), (1, 0)) for n in range(1, 8) for m in range(1, 8)]
+                         + [((3, 5, 4), (0, 1)), ((3, 5, 3), (0, 1, 2)), ((3, 4, 3), (0, 1, 2)),
+                            ((5, 2), (0,)), ((2, 5), (1,))])
+def test_scharr_null_space_is_the_odd_lattice(shape, axes):
+    """derivation.md section 7: KW = 0 iff W is v_n along every chosen axis (times anything along
+    the others); nonzero solutions exist iff every chosen axis has odd length."""
+    K = _scharr_matrix(shape, axes)
+    sv = np.linalg.svd(K, compute_uv=False)
+    _, _, vt = np.linalg.svd(K)
+    null = vt[np.concatenate([sv, np.zeros(K.shape[1] - sv.size)]) < 1e-10]
+    vs = [_odd_lattice(shape[a]) for a in axes]
+    free = [n for i, n in enumerate(shape) if i not in axes]
+    if any(v is None for v in vs):
+        assert null.shape[0] == 0, (shape, axes, sv[-3:])
+        return
+    assert null.shape[0] == int(np.prod(free)), (shape, axes)
+    # every predicted pattern lies in the computed null space, and fills it
+    pattern = np.ones(shape)
+    for a, v in zip(axes, vs):
+        pattern = pattern * v.reshape([-1 if i == a else 1 for i in range(len(shape))])
+    for f in np.ndindex(*free) if free else [()]:
+        W = np.zeros(shape)
+        idx = [slice(None)] * len(shape)
+        for i, j in zip([i for i in range(len(shape)) if i not in axes], f):
+            idx[i] = j
+        W[tuple(idx)] = pattern[tuple(idx)]
+        w = W.ravel() / np.linalg.norm(W)
+        assert np.linalg.norm(null @ w) == pytest.approx(1.0, abs=1e-10)

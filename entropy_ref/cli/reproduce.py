@@ -5,10 +5,13 @@ Examples::
     entropy-ref reproduce --out repro --quick             # a few minutes: 2 epochs, 1 seed
     entropy-ref reproduce --out repro                     # the paper's setting: 20 epochs, 3 seeds
     entropy-ref reproduce --out repro --lambda-sweep      # plus the sign / lambda sweep
+    entropy-ref reproduce --out repro --study all         # the studies beyond the paper
+    entropy-ref reproduce --out repro --study fair,ablation --quick
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
 from ..reproduce import PRESETS, ReproSettings, reproduce
@@ -65,12 +68,39 @@ def add_parser(subparsers):
     p.add_argument("--lambda-sweep", action="store_true", default=None,
                    help="also sweep lambda for both signs (sparsity and entropy)")
     p.add_argument("--sweep-epochs", type=int, help="epochs of the lambda-sweep runs")
+    p.add_argument("--study", type=_studies, metavar="S1,S2",
+                   help="run studies beyond the paper instead (issue 12), in this order whatever "
+                   "the order given: fair, ablation, finetune, layout, long, or all; writes "
+                   "OUT/studies.json, OUT/studies.md and figures, reusing every finished run")
+    p.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (study finetune)")
+    p.add_argument("--long-epochs", type=int, help="epochs of the study long (full: 60)")
+    p.add_argument("--long-max", type=int, metavar="N",
+                   help="at most N still-climbing methods in the study long (full: 2)")
     p.set_defaults(run=run)
     return p
 
 
 _FIELDS = ("seeds", "epochs", "data_dir", "train_subset", "hidden", "methods", "step",
            "sensitivity_data", "select_epochs", "select_val_size", "lambda_sweep", "sweep_epochs")
+
+
+def _studies(text):
+    from ..reproduce.study_settings import parse_studies
+    try:
+        return parse_studies(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def study_from_args(args):
+    """:class:`StudySettings` = the preset's, then the options given."""
+    from ..reproduce.study_settings import STUDY_PRESETS, StudySettings
+    given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max")
+             if getattr(args, f, None) is not None}
+    try:
+        return StudySettings(**{**STUDY_PRESETS[args.preset], **given, "studies": args.study})
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{exc} (see entropy-ref reproduce --help)") from None
 
 
 def settings_from_args(args):
@@ -97,5 +127,12 @@ def run(args):
     if args.download:
         from ..data import load_mnist
         data = load_mnist(settings.data_dir, download=True)
+    if args.study:
+        from ..reproduce.studies import run_studies
+        study = study_from_args(args)
+        for key, value in dataclasses.asdict(study).items():
+            print(f"  {key:<17}= {value}")
+        run_studies(settings, study, data=data)
+        return 0
     reproduce(settings, data=data)
     return 0

@@ -20,6 +20,9 @@ from .curves import compute_curve, float64_dataset, load_cached_curve, save_curv
 __all__ = ["run_name", "RunStore"]
 
 _DEFAULT = TrainConfig()
+#: fields spelled out above, or that do not change the weights
+_NAMED = {"reg", "lam", "seed", "epochs", "hidden", "train_subset", "val_size", "batch_size", "lr",
+          "betas", "eps", "dtype", "data_dir", "out", "download"}
 _LOG_PREFIXES = ("epoch ", "done", "resuming", "interrupted")
 
 
@@ -44,6 +47,11 @@ def run_name(config):
             parts.append(tag + ",".join(f"{v:g}" for v in values))
     if config.dtype != _DEFAULT.dtype:
         parts.append(config.dtype)
+    for f in dataclasses.fields(config):          # any other option that changes the weights
+        value = getattr(config, f.name)
+        if f.name not in _NAMED and value != getattr(_DEFAULT, f.name):
+            values = value if isinstance(value, tuple) else (value,)
+            parts.append(f.name + ",".join("-" if v is None else str(v) for v in values))
     return "_".join(parts)
 
 

@@ -20,13 +20,13 @@ from ..train import TrainConfig
 __all__ = ["selection_config", "select_lambda", "choose"]
 
 
-def selection_config(settings, reg, lam):
-    """The :class:`TrainConfig` of one validation run."""
+def selection_config(settings, reg, lam, extra=None):
+    """The :class:`TrainConfig` of one validation run (``extra``: more TrainConfig fields)."""
     return TrainConfig(reg=reg, lam=float(lam), epochs=settings.select_epochs or settings.epochs,
                        batch_size=settings.batch_size, lr=settings.lr, seed=0,
                        dtype=settings.dtype, data_dir=settings.data_dir,
                        train_subset=settings.train_subset, val_size=settings.select_val_size,
-                       hidden=settings.hidden)
+                       hidden=settings.hidden, **(extra or {}))
 
 
 def choose(rows):
@@ -48,7 +48,7 @@ def choose(rows):
     return min(range(len(rows)), key=key)
 
 
-def select_lambda(store, settings, reg, log=print):
+def select_lambda(store, settings, reg, log=print, extra=None):
     """Run the validation sweep of ``reg`` and return its record (``chosen`` is the lambda).
 
     Parameters
@@ -57,6 +57,8 @@ def select_lambda(store, settings, reg, log=print):
     settings : ReproSettings
     reg : str
     log : callable
+    extra : dict, optional
+        More :class:`TrainConfig` fields of the runs (e.g. a layer layout).
 
     Returns
     -------
@@ -70,7 +72,7 @@ def select_lambda(store, settings, reg, log=print):
         f"grid {', '.join(f'{v:g}' for v in grid)}")
     rows = []
     for lam in grid:
-        config = selection_config(settings, reg, lam)
+        config = selection_config(settings, reg, lam, extra)
         config, params, history = store.ensure(config)
         curve = store.curve(config, params, split="val", step=settings.step,
                             sensitivity_data="train", targets=(settings.select_target,))

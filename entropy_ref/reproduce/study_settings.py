@@ -1,0 +1,158 @@
+"""The studies beyond the paper (issue 12): names, knobs and presets of ``reproduce --study``.
+
+==========  ================================================================================
+study       question
+==========  ================================================================================
+fair        every method (``sparsity``, ``loghoyer``, ``rayleigh``, ``l1``, ``hoyer``) gets its
+            lambda chosen on the validation split by one rule over an equally dense grid (half
+            decades); the chosen lambda is trained with every seed on the whole training set
+ablation    the two halves of ``l_C = loghoyer + rayleigh`` at the paper's lambda = 1 (every seed)
+            beside the tuned ones (from ``fair``)
+finetune    prune at fixed fractions, keep the mask, retrain the survivors with cross-entropy
+            only for a few epochs (:mod:`entropy_ref.prune.finetune`)
+layout      (a) how ``H_C`` of initial and trained matrices moves under row / column
+            permutations; (b) ``sparsity`` with W1's operator over each unit's receptive field
+long        the tuned comparison at ``long_epochs`` for the methods still climbing at the end of
+            the main protocol, plus the dense model at the same epochs
+==========  ================================================================================
+
+Studies always run in the order above (most important first), whatever order they are named in;
+each reuses every finished run and cached curve, so naming more studies later resumes the work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+__all__ = ["STUDIES", "StudySettings", "STUDY_PRESETS", "parse_studies"]
+
+#: every study, in run order
+STUDIES = ("fair", "ablation", "finetune", "layout", "long")
+
+_HALF_DECADES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+
+#: the fair study's validation grids: six half-decade steps each, spanning each method's range
+#: from nearly dense to clearly accuracy-limiting (the l1 and hoyer ends from the paper-protocol
+#: selection, the l_C family's from the sign / lambda sweep)
+FAIR_GRID = (("sparsity", _HALF_DECADES), ("loghoyer", _HALF_DECADES),
+             ("rayleigh", _HALF_DECADES), ("l1", (3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)),
+             ("hoyer", (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4)))
+
+
+def parse_studies(text):
+    """Study names from ``"fair,long"`` (or ``"all"``) in run order; ValueError naming a bad one.
+
+    Examples
+    --------
+    >>> parse_studies("long,fair")
+    ('fair', 'long')
+    >>> parse_studies("fare")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown study 'fare'; choose from fair, ablation, finetune, layout, long, all
+    """
+    names = [s.strip() for s in str(text).split(",") if s.strip()]
+    if not names:
+        raise ValueError("--study needs at least one study name")
+    for name in names:
+        if name != "all" and name not in STUDIES:
+            raise ValueError(f"unknown study {name!r}; choose from {', '.join(STUDIES)}, all")
+    return STUDIES if "all" in names else tuple(s for s in STUDIES if s in names)
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Knobs of the studies (the protocol itself, seeds, epochs, step, comes from ReproSettings).
+
+    Attributes
+    ----------
+    studies : tuple of str
+        Which studies to run (:data:`STUDIES` order).
+    fair_grid : tuple of (str, tuple of float)
+        Validation lambda grid per method (the methods of ``fair``, in table order).
+    ablation_lam : float
+        The paper's lambda for the ablation rows.
+    finetune_levels : tuple of float
+        Percent of the weights removed (points of the pruning sweep).
+    finetune_epochs : int
+        Epochs of cross-entropy-only fine-tuning (Adam, the protocol's lr and batch).
+    layout_permutations : int
+        Random row and column permutations per matrix in layout (a).
+    layout_reg : str
+        Regularizer of the receptive-field variant.
+    layout_field, layout_value
+        The :class:`~entropy_ref.train.TrainConfig` field and value that select the
+        receptive-field layout (None: the trainer has no such option; part (b) is skipped).
+    long_epochs : int
+    long_methods : tuple of str or None
+        Methods of ``long``; None: those whose test accuracy still rose by at least
+        ``long_climb`` over the last ``long_window`` epochs (seed mean), best first, at most
+        ``long_max``.
+    long_seeds : int or None
+        Seeds of ``long`` (None: all).
+    """
+
+    studies: tuple = STUDIES
+    fair_grid: tuple = FAIR_GRID
+    ablation_lam: float = 1.0
+    finetune_levels: tuple = (50.0, 80.0, 90.0, 95.0, 97.0, 98.0, 99.0)
+    finetune_epochs: int = 2
+    layout_permutations: int = 20
+    layout_reg: str = "sparsity"
+    layout_field: str | None = "layout"
+    layout_value: object = "receptive"
+    long_epochs: int = 60
+    long_methods: tuple | None = None
+    long_climb: float = 0.001
+    long_window: int = 5
+    long_max: int = 2
+    long_seeds: int | None = None
+
+    def __post_init__(self):
+        bad = [s for s in self.studies if s not in STUDIES]
+        if bad:
+            raise ValueError(f"unknown study {bad[0]!r}; choose from {', '.join(STUDIES)}")
+        object.__setattr__(self, "studies", tuple(s for s in STUDIES if s in self.studies))
+        for reg, grid in self.fair_grid:
+            if len(grid) < 1 or any(not (lam > 0) for lam in grid):
+                raise ValueError(f"fair_grid[{reg!r}] must be a non-empty list of lambdas > 0")
+        if not all(0 < p < 100 for p in self.finetune_levels) or not self.finetune_levels:
+            raise ValueError(f"finetune_levels must be percentages in (0, 100), got "
+                             f"{self.finetune_levels}")
+        for name, low in (("finetune_epochs", 1), ("layout_permutations", 1), ("long_epochs", 1),
+                          ("long_window", 1), ("long_max", 1)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        if self.long_seeds is not None and (not isinstance(self.long_seeds, int)
+                                            or self.long_seeds < 1):
+            raise ValueError(f"long_seeds must be an integer >= 1 or None, got "
+                             f"{self.long_seeds!r}")
+        if not self.ablation_lam > 0:
+            raise ValueError(f"ablation_lam must be > 0, got {self.ablation_lam}")
+
+    @property
+    def fair_methods(self):
+        """The methods of the fair comparison, in table order."""
+        return tuple(reg for reg, _ in self.fair_grid)
+
+    def to_dict(self):
+        """JSON-ready dict of every field."""
+        return dataclasses.asdict(self)
+
+
+#: preset name (as ``reproduce --preset``) -> overrides of the study defaults
+STUDY_PRESETS = {
+    "full": {},
+    "quick": dict(fair_grid=(("sparsity", (0.1, 1.0)), ("loghoyer", (0.1, 1.0)),
+                             ("rayleigh", (0.1, 1.0)), ("l1", (1e-5, 1e-4)),
+                             ("hoyer", (1e-5, 1e-4))),
+                  finetune_levels=(50.0, 90.0, 99.0), finetune_epochs=1, layout_permutations=3,
+                  long_epochs=4, long_max=2),
+    "tiny": dict(fair_grid=(("sparsity", (0.01, 1.0)), ("loghoyer", (0.01, 1.0)),
+                            ("rayleigh", (0.01, 1.0)), ("l1", (1e-4, 1e-3)),
+                            ("hoyer", (1e-4,))),
+                 finetune_levels=(50.0, 90.0), finetune_epochs=1, layout_permutations=3,
+                 long_epochs=5, long_climb=-1.0, long_max=2),
+}

@@ -32,11 +32,13 @@ __all__ = ["loghoyer", "loghoyer_grad", "loghoyer_grad_reference", "loghoyer_gra
            "rayleigh", "rayleigh_grad", "rayleigh_grad_reference"]
 
 
-def _sums(W: np.ndarray):
-    """``(S, Q) = (sum |W|, sum W^2)`` accumulated in float64 (``inf`` or 0 when out of range)."""
+def _sums(W: np.ndarray, scratch: np.ndarray):
+    """``(S, Q) = (sum |W|, sum W^2)``: entries in ``W``'s dtype (in ``scratch``, like ``W``),
+    accumulated in float64; ``inf`` or 0 when out of range (then the caller rescales)."""
     with np.errstate(over="ignore", under="ignore"):
-        return (float(np.sum(np.abs(W), dtype=np.float64)),
-                float(np.sum(np.square(W, dtype=np.float64))))
+        S = float(np.abs(W, out=scratch).sum(dtype=np.float64))
+        Q = float(np.square(W, out=scratch).sum(dtype=np.float64))
+    return S, Q
 
 
 def _prepare(W, axes, unit):
@@ -72,8 +74,9 @@ def _scale_back(grad: np.ndarray, e: int, W: np.ndarray) -> np.ndarray:
     return grad
 
 
-def _out_of_range(x: float) -> bool:
-    fi = np.finfo(np.float64)
+def _out_of_range(x: float, dtype=np.float64) -> bool:
+    """True when a sum of squares ``x`` may have lost terms to under- or overflow in ``dtype``."""
+    fi = np.finfo(dtype)
     return not (float(fi.tiny) / float(fi.eps) < x < math.inf)
 
 
@@ -83,12 +86,12 @@ def _check_nonzero(S: float, W: np.ndarray, who: str) -> None:
                                    f"log(sum W^2) are -inf, so {who} is undefined")
 
 
-def _in_range(W: np.ndarray):
-    """``(W', e)`` with ``W = 2**e W'`` and ``S``, ``Q`` of ``W'`` representable (eq. A5)."""
-    S, Q = _sums(W)
-    if W.any() and _out_of_range(Q):
+def _in_range(W: np.ndarray, scratch: np.ndarray):
+    """``(W', e, S, Q)`` with ``W = 2**e W'`` and ``S``, ``Q`` of ``W'`` representable (eq. A5)."""
+    S, Q = _sums(W, scratch)
+    if _out_of_range(Q, W.dtype) and W.any():
         W, e = _rescaled(W)
-        return W, e, *_sums(W)
+        return W, e, *_sums(W, scratch)
     return W, 0, S, Q
 
 
@@ -123,12 +126,14 @@ def loghoyer_grad(W, unit: str = "nats", *, out=None):
     """
     W, divisor = as_float_array(W), unit_divisor(unit)
     _check_out(out, W)
-    Ws, e, S, Q = _in_range(W)
+    scratch = np.empty_like(W)
+    Ws, e, S, Q = _in_range(W, scratch)
     _check_nonzero(S, W, "loghoyer")
     value = (math.log(S) - 0.5 * math.log(Q)) / divisor
     grad = np.sign(Ws, out=out)                                   # sign(W) / S - W / Q  (A4)
-    grad *= W.dtype.type(1.0 / (S * divisor))
-    grad -= Ws * W.dtype.type(1.0 / (Q * divisor))
+    np.multiply(grad, W.dtype.type(1.0 / (S * divisor)), out=grad)
+    np.multiply(Ws, W.dtype.type(1.0 / (Q * divisor)), out=scratch)
+    np.subtract(grad, scratch, out=grad)
     return value, (_scale_back(grad, e, W) if e else grad)
 
 
@@ -156,7 +161,7 @@ def loghoyer_grad_reference(W, unit: str = "nats"):
     True
     """
     W, divisor = as_float_array(W).astype(np.float64), unit_divisor(unit)
-    Ws, e, S, Q = _in_range(W)
+    Ws, e, S, Q = _in_range(W, np.empty_like(W))
     _check_nonzero(S, W, "loghoyer")
     value = math.log(S) - 0.5 * math.log(Q)                       # A2
     dS = np.sign(Ws)                                              # dS/dW, D11

@@ -155,6 +155,19 @@ def test_extreme_scales_are_rescaled_exactly(scale):
         assert rel_error(g_s * scale, g) < 1e-12                 # eq. A5: grad(aW) = grad(W)/a
 
 
+@pytest.mark.parametrize("scale", [2.0 ** -70, 2.0 ** -20, 2.0 ** 20, 2.0 ** 70])
+def test_extreme_scales_in_float32(scale):
+    """float32 squares under/overflow beyond about 2**-63 and 2**64: rescaled exactly, too."""
+    W = _w((6, 7), 4, np.float32)
+    Ws = (W.astype(np.float64) * scale).astype(np.float32)     # exact: a power of two
+    for f in (loghoyer_grad, rayleigh_grad):
+        v, g = f(W)
+        v_s, g_s = f(Ws)
+        assert g_s.dtype == np.float32 and np.isfinite(g_s).all()
+        assert abs(v_s - v) <= 1e-5 * max(1.0, abs(v))
+        assert rel_error(g_s.astype(np.float64) * scale, g) < F32_TOL
+
+
 def test_hostile_inputs_raise_one_clear_error():
     for f in (loghoyer, loghoyer_grad, loghoyer_grad_reference, loghoyer_grad_loop):
         with pytest.raises(DegenerateInputError, match="loghoyer: W is all zeros"):

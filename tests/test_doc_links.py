@@ -111,7 +111,7 @@ def test_degenerate_input_message_names_an_existing_section():
     ("see docs/derivation.md §7", True),
     ("see docs/derivation.md §99", False),
     ("see docs/derivation.md §7, 'Something else'", False),
-    ("see docs/conventions.md, 'Degenerate inputs'.", False),
+    ("see docs/conventions.md, 'Padding modes'.", False),
     ("see docs/conventions.md, 'The sign question'.", True),
     ("see docs/conventions.md#the-sign-question", True),
     ("see docs/conventions.md#no-such-anchor", False),

@@ -93,6 +93,9 @@ def test_bad_inputs_raise_one_clear_error():
     for n in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match="n_draws must be an integer >= 1"):
             permutation_study([W], n_draws=n)
+    for seed in (-1, 1.5, None):
+        with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+            permutation_study([W], seed=seed)
     with pytest.raises(ValueError, match=r"weights\[1\] must be 2-D"):
         permutation_study([W, np.ones(4)])
     with pytest.raises(ValueError, match=r"weights\[0\] has 1 non-finite"):

@@ -120,6 +120,8 @@ def permutation_study(weights, n_draws: int = 20, seed: int = 0, unit: str = "na
         raise ValueError("permutation_study: need at least one weight matrix")
     if not isinstance(n_draws, int) or isinstance(n_draws, bool) or n_draws < 1:
         raise ValueError(f"permutation_study: n_draws must be an integer >= 1, got {n_draws!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"permutation_study: seed must be an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)
     results = []
     for l, W in enumerate(weights):

@@ -7,7 +7,15 @@ import numpy as np
 
 from ._outputs import check_out, refuse_overlaps
 
-__all__ = ["check_affine", "check_affine_dy", "check_affine_outs", "check_relu_dy", "check_labels"]
+__all__ = ["real_array", "check_affine", "check_affine_dy", "check_affine_outs", "check_relu_dy", "check_labels"]
+
+
+def real_array(x, who: str, name: str = "x") -> np.ndarray:
+    """``x`` as an ndarray of a real numeric dtype (bool, int, float), or a ``TypeError``."""
+    x = np.asarray(x)
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: {name} must be a real numeric array, got dtype {x.dtype}")
+    return x
 
 
 def check_affine(x, W, b, who="affine_forward"):
@@ -59,7 +67,7 @@ def check_relu_dy(dy, cache, who="relu_backward"):
 
 def check_labels(logits, y):
     """``(logits, y)``: ``(N, C)`` logits with ``N > 0`` and ``N`` integer labels in ``[0, C)``."""
-    logits = np.asarray(logits)
+    logits = real_array(logits, "softmax_cross_entropy", "logits")
     y = np.asarray(y)
     if logits.ndim != 2 or y.shape != (logits.shape[0],) or logits.shape[0] == 0:
         raise ValueError(f"softmax_cross_entropy: need logits (N, C) with N > 0 and labels (N,), "

@@ -8,10 +8,34 @@ loop live in one place.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["broadcast_lam", "weighted_sum"]
+__all__ = ["as_weight_list", "broadcast_lam", "weighted_sum"]
+
+
+def as_weight_list(weights, who: str) -> list:
+    """``weights`` as a non-empty list; a single array (whose rows ``list()`` would turn into
+    "layers") or a non-iterable is a ``TypeError`` naming ``who``.
+
+    Examples
+    --------
+    >>> as_weight_list(np.ones((2, 3)), "l1")
+    Traceback (most recent call last):
+    ...
+    TypeError: l1: pass a list of weight matrices, not a single array (wrap one matrix in a list: [W])
+    """
+    if isinstance(weights, np.ndarray):
+        raise TypeError(f"{who}: pass a list of weight matrices, not a single array (wrap one "
+                        f"matrix in a list: [W])")
+    if isinstance(weights, (str, bytes, dict)) or not isinstance(weights, Iterable):
+        raise TypeError(f"{who}: weights must be a list of weight matrices; got "
+                        f"{type(weights).__name__}")
+    weights = list(weights)
+    if not weights:
+        raise ValueError(f"{who}: need at least one weight matrix")
+    return weights
 
 
 def broadcast_lam(lam, n_layers: int, who: str = "regularizer") -> list[float]:
@@ -30,13 +54,19 @@ def broadcast_lam(lam, n_layers: int, who: str = "regularizer") -> list[float]:
     ...
     ValueError: regularizer: lam must be finite and >= 0, got -1.0
     """
-    if np.ndim(lam) == 0:
-        lams = [float(lam)] * n_layers
-    else:
-        lams = [float(x) for x in np.asarray(lam).reshape(-1)]
-        if len(lams) != n_layers:
-            raise ValueError(f"{who}: lam has {len(lams)} values but there are {n_layers} "
-                             f"weight matrices")
+    try:
+        if isinstance(lam, (str, bytes)):
+            raise TypeError
+        if np.ndim(lam) == 0:
+            lams = [float(lam)] * n_layers
+        else:
+            lams = [float(x) for x in np.asarray(lam).reshape(-1)]
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: lam must be a number or one number per weight matrix, got "
+                        f"{lam!r}") from None
+    if len(lams) != n_layers:
+        raise ValueError(f"{who}: lam has {len(lams)} values but there are {n_layers} "
+                         f"weight matrices")
     for x in lams:
         if not (math.isfinite(x) and x >= 0):
             raise ValueError(f"{who}: lam must be finite and >= 0, got {x}")

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from . import _fused
-from ._layerwise import broadcast_lam, weighted_sum
+from ._layerwise import as_weight_list, broadcast_lam, weighted_sum
 from ._checks import DegenerateInputError, as_float_array, normalize_axes, scale_exponent
 from ._outputs import check_out, check_out_list
 from .conventions import unit_divisor
@@ -277,12 +277,7 @@ def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: 
     """
     if kind not in PENALTY_KINDS:
         raise ValueError(f"kind must be one of {sorted(PENALTY_KINDS)}, got {kind!r}")
-    if isinstance(weights, np.ndarray):      # list(W) of a matrix would make each row a "layer"
-        raise TypeError("penalty_sum: pass a list of weight matrices, not a single array "
-                        "(wrap one matrix in a list: [W])")
-    weights = list(weights)
-    if not weights:
-        raise ValueError("penalty_sum: need at least one weight matrix")
+    weights = as_weight_list(weights, "penalty_sum")   # not list(W): rows are not layers
     lams = broadcast_lam(lam, len(weights), "penalty_sum")
     outs = check_out_list(out, weights, "penalty_sum", dtypes=[
         np.float32 if getattr(W, "dtype", None) == np.float32 else np.float64 for W in weights])

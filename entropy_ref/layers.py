@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._layer_checks import (check_affine, check_affine_dy, check_affine_outs, check_labels,
-                            check_relu_dy)
+                            check_relu_dy, real_array)
 from ._outputs import check_out
 
 __all__ = [
@@ -174,7 +174,7 @@ def relu_forward(x, out=None):
     >>> relu_forward(np.array([-1.0, 0.0, 2.0]))[0]
     array([0., 0., 2.])
     """
-    x = np.asarray(x)
+    x = real_array(x, "relu_forward")
     y = np.maximum(x, 0, out=check_out(out, x.shape, None, who="relu_forward"))
     return y, y
 
@@ -294,6 +294,8 @@ def softmax_cross_entropy_backward(dloss, cache):
     >>> softmax_cross_entropy_backward(1.0, cache)
     array([[ 0.5, -0.5]])
     """
+    if isinstance(dloss, bool) or np.ndim(dloss) != 0 or np.asarray(dloss).dtype.kind not in "iuf":
+        raise TypeError(f"softmax_cross_entropy_backward: dloss must be a number, got {dloss!r}")
     probs, y = cache
     n = probs.shape[0]
     d = probs.copy()

@@ -16,6 +16,8 @@ identical with or without one; only where the results live differs (with a works
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from .layers import (affine_backward, affine_forward, relu_backward, relu_forward,
@@ -56,9 +58,14 @@ def init_mlp(sizes=LENET300_SIZES, seed_or_rng=0, dtype=np.float32):
     >>> bool(np.all(np.abs(p["W"][0]) <= 0.5))  # bound 1/sqrt(4)
     True
     """
-    sizes = tuple(int(s) for s in sizes)
+    try:
+        sizes = tuple(operator.index(s) for s in sizes)
+    except TypeError:
+        raise TypeError(f"init_mlp: sizes must be a sequence of ints, got {sizes!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"init_mlp: sizes must be >= 2 positive widths, got {sizes}")
+    if np.dtype(dtype).kind != "f":        # integer weights would all round to 0
+        raise ValueError(f"init_mlp: dtype must be a float type, got {np.dtype(dtype)}")
     rng = seed_or_rng if isinstance(seed_or_rng, np.random.Generator) \
         else np.random.default_rng(seed_or_rng)
     params = {"W": [], "b": []}
@@ -279,8 +286,9 @@ def predict(params, X, batch_size=10000):
     array([0, 1])
     """
     X = np.asarray(X)
-    if batch_size < 1:
-        raise ValueError(f"predict: batch_size must be >= 1, got {batch_size}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be an integer >= 1, got {batch_size!r}")
     out = np.empty(X.shape[0], dtype=np.int64)
     for start in range(0, X.shape[0], batch_size):
         logits, _ = forward(params, X[start:start + batch_size])

@@ -24,12 +24,11 @@ operations per parameter array by ~13 operations in total.
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._outputs import check_out, refuse_overlaps
+from ._adam_checks import check_inplace, check_real_fields, check_shapes, check_tree, step_count
 
 __all__ = ["AdamHP", "adam_init", "adam_step", "adam_step_inplace", "adam_step_params",
            "make_scratch", "pack"]
@@ -55,10 +54,7 @@ class AdamHP:
     eps: float = 1e-8
 
     def __post_init__(self):
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if not isinstance(value, numbers.Real) or isinstance(value, bool):
-                raise TypeError(f"Adam: {f.name} must be a real number, got {value!r}")
+        check_real_fields(self)
         if not (math.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"Adam: lr must be a finite number > 0, got {self.lr}")
         for name in ("beta1", "beta2"):
@@ -117,22 +113,6 @@ def _coefficients(hp, t):
     return step_size, bc2_sqrt
 
 
-def _step_count(state) -> int:
-    """``state["t"]``, the number of steps taken so far: an integer >= 0, or a clear error."""
-    t = state["t"]
-    if isinstance(t, np.ndarray) and t.ndim == 0:
-        t = t[()]
-    if not isinstance(t, numbers.Integral) or isinstance(t, bool) or t < 0:
-        raise ValueError(f"Adam: state['t'] (the step count) must be an integer >= 0, got {t!r}")
-    return int(t)
-
-
-def _check(w, dw, state):
-    shapes = [np.shape(a) for a in (w, dw, state["m"], state["v"])]
-    if any(sh != shapes[0] for sh in shapes):
-        raise ValueError("Adam: shapes differ: w {}, dw {}, m {}, v {}".format(*shapes))
-
-
 def adam_step(w, dw, state, hp=None):
     """One pure Adam step on one array.
 
@@ -164,8 +144,8 @@ def adam_step(w, dw, state, hp=None):
     (array([0.9, 1.1]), 1)
     """
     hp = _hp(hp)
-    _check(w, dw, state)
-    t = _step_count(state) + 1
+    t = step_count(state) + 1
+    check_shapes(w, dw, state)
     step_size, bc2_sqrt = _coefficients(hp, t)
     m = state["m"] + (1.0 - hp.beta1) * (dw - state["m"])
     v = state["v"] * hp.beta2 + (dw * dw) * (1.0 - hp.beta2)
@@ -204,15 +184,10 @@ def adam_step_inplace(w, dw, state, hp=None, scratch=None):
     (True, array([0.9, 1.1]), 1)
     """
     hp = _hp(hp)
-    for name, a in (("w", w), ("m", state["m"]), ("v", state["v"])):
-        check_out(a, np.shape(w), None, who="adam_step_inplace", name=name)
-    _check(w, dw, state)
-    t = _step_count(state) + 1
+    check_inplace(w, dw, state, scratch)
+    t = step_count(state) + 1
     step_size, bc2_sqrt = _coefficients(hp, t)
     m, v = state["m"], state["v"]
-    check_out(scratch, w.shape, w.dtype, who="adam_step_inplace", name="scratch")
-    refuse_overlaps("adam_step_inplace", [("w", w), ("m", m), ("v", v), ("scratch", scratch)],
-                    [("dw", dw)])
     tmp = np.empty_like(w) if scratch is None else scratch
     np.subtract(dw, m, out=tmp)           # m += (1 - beta1) * (g - m)
     tmp *= 1.0 - hp.beta1
@@ -261,13 +236,16 @@ def adam_step_params(params, grads, state, hp=None, inplace=False, scratch=None)
     (array([[0.5, 1.5]]), array([-0.5]), 1, array([[1., 1.]]))
     """
     hp = _hp(hp)
-    t = _step_count(state)
+    t = step_count(state)
+    check_tree(params, grads, state, scratch if inplace else None)
+    for key in params:                      # in place: refuse before the first array is stepped
+        for i, (w, dw) in enumerate(zip(params[key], grads[key])):
+            sub = {"t": t, "m": state["m"][key][i], "v": state["v"][key][i]}
+            (check_inplace(w, dw, sub, None if scratch is None else scratch[key][i]) if inplace
+             else check_shapes(w, dw, sub))
     new_params = {}
     new_state = {"t": t + 1, "m": {}, "v": {}}
     for key in params:
-        if len(grads[key]) != len(params[key]):
-            raise ValueError(f"Adam: grads[{key!r}] has {len(grads[key])} arrays, "
-                             f"params has {len(params[key])}")
         new_params[key] = []
         new_state["m"][key], new_state["v"][key] = [], []
         for i, (w, dw) in enumerate(zip(params[key], grads[key])):
@@ -313,6 +291,9 @@ def pack(tree, dtype=None):
     >>> views["b"][0][0] = 7.0; flat[-1]
     np.float64(7.0)
     """
+    if not isinstance(tree, dict) or not all(isinstance(v, (list, tuple)) for v in tree.values()):
+        raise TypeError(f"pack: tree must be a dict of lists of arrays, like {{'W': [...], "
+                        f"'b': [...]}}; got {type(tree).__name__}")
     arrays = [a for key in tree for a in tree[key]]
     dtype = np.result_type(*arrays) if dtype is None else np.dtype(dtype)
     flat = np.empty(sum(a.size for a in arrays), dtype=dtype)

@@ -40,13 +40,16 @@ def convolve3(x: np.ndarray, kernel, axis: int) -> np.ndarray:
 
     Returns
     -------
-    y : ndarray, same shape and dtype as ``x``
+    y : ndarray, same shape and dtype as ``x`` (float; integer ``x`` is converted to float64)
 
     Examples
     --------
     >>> convolve3(np.array([0.0, 1.0, 4.0, 9.0]), [0.5, 0.0, -0.5], axis=0)
     array([ 0.5,  2. ,  4. , -2. ])
     """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":   # ints would truncate the taps
+        x = as_float_array(x, "x")
+    axis = normalize_axes((axis,), x.ndim)[0]
     k0, k1, k2 = (x.dtype.type(k) for k in kernel)
     nd = x.ndim
     y = k1 * x
@@ -161,6 +164,9 @@ def _check_components(components, axes):
     if isinstance(components, np.ndarray):
         raise TypeError("components must be a sequence of arrays, one per chosen axis, not a "
                         "single array; wrap one component in a list: [c]")
+    if not isinstance(components, (list, tuple)):
+        raise TypeError(f"components must be a list or tuple of arrays, one per chosen axis; "
+                        f"got {type(components).__name__}")
     comps = [as_float_array(c, name="components[%d]" % n) for n, c in enumerate(components)]
     if not comps:
         raise ValueError("components is empty: pass one array per chosen axis (as returned by "

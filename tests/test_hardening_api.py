@@ -383,3 +383,51 @@ def test_mlp_workspace_batch_size_and_aliased_gradient_buffers():
     with pytest.raises(ValueError, match=r"out\[1\] \(dW\) shares memory with W"):
         loss_and_grads(p, X, y, ws)
     assert all(np.array_equal(W, k) for W, k in zip(p["W"], keep))
+
+
+def test_integer_inputs_that_used_to_round_to_zero():
+    from entropy_ref.mlp import init_mlp
+    from entropy_ref.scharr import convolve3
+
+    got = convolve3(np.array([0, 1, 4, 9]), [0.5, 0.0, -0.5], axis=0)   # was [0 0 0 0]
+    np.testing.assert_allclose(got, [0.5, 2.0, 4.0, -2.0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        convolve3(np.ones((2, 2)), [0.5, 0.0, -0.5], axis=2)
+    with pytest.raises(ValueError, match="dtype must be a float type"):
+        init_mlp((3, 2), dtype=np.int32)                                 # was all-zero weights
+    with pytest.raises(TypeError, match="sizes must be a sequence of ints"):
+        init_mlp(((3,), 2))
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: penalty_sum(None), TypeError, "penalty_sum: weights must be a list"),
+    (lambda: penalty_sum([_W()], lam="1"), TypeError, "penalty_sum: lam must be a number"),
+    (lambda: penalty_sum([_W()], lam={}), TypeError, "penalty_sum: lam must be a number"),
+    (lambda: regularizers.get("l1")(3), TypeError, "l1: weights must be a list"),
+    (lambda: regularizers.get("hoyer")([_W()], lam=None), TypeError, "hoyer: lam must be a number"),
+    (lambda: scharr_gradient_adjoint(None), TypeError, "components must be a list or tuple"),
+    (lambda: adam_step(np.ones(2), np.ones(2), None), TypeError, "state must be the dict"),
+    (lambda: adam_step(np.ones(2), np.ones(2), {"t": 0}), TypeError, "state must be the dict"),
+    (lambda: adam_step([1.0], np.ones(1), adam_init(np.ones(1))), TypeError, "w must be a NumPy"),
+])
+def test_garbage_containers_get_one_line_errors(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_adam_params_inplace_refuses_before_stepping_any_array():
+    from entropy_ref.optim import adam_step_params, make_scratch, pack
+
+    p = {"W": [_W((3, 2)), _W((2, 3), 1)], "b": [np.zeros(3), np.zeros(2)]}
+    g = {"W": [np.ones((3, 2)), np.ones((2, 3))], "b": [np.ones(3), np.ones(2)]}
+    s = adam_init(p)
+    scratch = make_scratch(p)
+    scratch["b"][1] = p["b"][1]                 # the last buffer aliases a parameter
+    keep = [W.copy() for W in p["W"]]
+    with pytest.raises(ValueError, match="scratch shares memory with w"):
+        adam_step_params(p, g, s, AdamHP(lr=0.1), inplace=True, scratch=scratch)
+    assert s["t"] == 0 and all(np.array_equal(W, k) for W, k in zip(p["W"], keep))
+    with pytest.raises(ValueError, match=r"grads has keys \['W'\]"):
+        adam_step_params(p, {"W": g["W"]}, s)
+    with pytest.raises(TypeError, match="pack: tree must be a dict"):
+        pack(p["W"])

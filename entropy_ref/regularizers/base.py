@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._layerwise import broadcast_lam
+from .._layerwise import as_weight_list, broadcast_lam
 from .._outputs import check_out_list
 
 __all__ = ["Regularizer", "per_layer_lam", "check_weights", "out_buffers"]
@@ -59,11 +59,7 @@ def check_weights(weights, who):
     ...
     ValueError: l1: need at least one weight matrix
     """
-    if isinstance(weights, np.ndarray):
-        raise TypeError(f"{who}: pass a list of weight matrices, not a single array")
-    weights = list(weights)
-    if not weights:
-        raise ValueError(f"{who}: need at least one weight matrix")
+    weights = as_weight_list(weights, who)
     for l, W in enumerate(weights):
         if isinstance(W, np.ma.MaskedArray):
             raise TypeError(f"{who}: weights[{l}] is a masked array; regularizers apply no mask: "

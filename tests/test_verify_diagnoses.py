@@ -33,23 +33,24 @@ D = np.array([1.0, 0.0, -1.0]) / 2.0        # central difference, convolution or
 S = np.array([3.0, 10.0, 3.0]) / 16.0       # Scharr smoothing
 
 
-def _kernel(ndim, axes, axis, scale):
+def _kernel(ndim, axes, axis, scale, smooth=S):
     k = np.ones([1] * ndim)
     for ax in range(ndim):
-        v = D if ax == axis else (S if ax in axes else np.ones(1))
+        v = D if ax == axis else (smooth if ax in axes else np.ones(1))
         k = k * v.reshape([-1 if a == ax else 1 for a in range(ndim)])
     return k * scale
 
 
-def _components(W, axes, *, correlate=False, mode="constant", scale=1.0):
+def _components(W, axes, *, correlate=False, mode="constant", scale=1.0, smooth=S):
     f = ndimage.correlate if correlate else ndimage.convolve
     comps = []
     for axis in axes:
+        kern = _kernel(W.ndim, axes, axis, scale, smooth)
         if mode == "valid":   # zero-padded result restricted to where the kernel fits
-            c = ndimage.convolve(W, _kernel(W.ndim, axes, axis, scale), mode="constant")
+            c = ndimage.convolve(W, kern, mode="constant")
             c = c[tuple(slice(1, -1) if a in axes else slice(None) for a in range(W.ndim))]
         else:
-            c = f(W, _kernel(W.ndim, axes, axis, scale), mode=mode, cval=0.0)
+            c = f(W, kern, mode=mode, cval=0.0)
         comps.append(c)
     return comps
 
@@ -67,30 +68,50 @@ def _matrix(op, W):
 def port(W, axes, *, correlate=False, mode="constant", kernel_scale=1.0, energy_div=None,
          mean_energy=False, mean_abs=False, outer=0.5, loss_sign=1.0, log=np.log, sign0=0.0,
          unflipped_adjoint=False, transpose_grad=False, dtype=np.float64, swap_components=False,
-         abs_term=1.0, mantissa_bits=None):
-    """H_C of eq. 3 with optional, one-at-a-time porting mistakes. Returns (value, grad, comps)."""
+         abs_term=1.0, mantissa_bits=None, smooth=S, eps_E=0.0, eps_S=0.0, log_E=None,
+         log_S=None, batch_mean=False, abs_norm=None, only=None):
+    """H_C of eq. 3 with optional, one-at-a-time porting mistakes. Returns (value, grad, comps).
+
+    Issue-9 mistakes: ``smooth`` (another edge kernel's smoothing), ``eps_E`` / ``eps_S``
+    (additive eps inside the energy / sum|W| log), ``log_E`` / ``log_S`` (another log for one
+    term), ``batch_mean`` (energy averaged over the slices outside ``axes``), ``abs_norm``
+    (``W -> (N, dN/dW)`` replacing sum|W|), ``only`` (energy of one component only, no 1/k).
+    """
     W = np.asarray(W).astype(dtype)
     k = len(axes)
     energy_div = k if energy_div is None else energy_div
-    opts = dict(correlate=correlate, mode=mode, scale=kernel_scale)
+    if only is not None:
+        energy_div = 1.0
+    opts = dict(correlate=correlate, mode=mode, scale=kernel_scale, smooth=smooth)
     comps = _components(W, axes, **opts)
     if mantissa_bits:          # components rounded like TF32 / bfloat16 hardware would
         comps = [np.ldexp(np.round(np.ldexp(m, mantissa_bits)), e - mantissa_bits)
                  for m, e in map(np.frexp, comps)]
-    E = sum(float(np.sum(c * c, dtype=dtype)) for c in comps) / energy_div
-    Sabs = float(np.sum(np.abs(W), dtype=dtype))
+    used = range(k) if only is None else [only]
+    B = W.size // int(np.prod([W.shape[a] for a in axes])) if batch_mean else 1
+    E = sum(float(np.sum(comps[i] * comps[i], dtype=dtype)) for i in used) / (energy_div * B)
+    if abs_norm is None:
+        Sabs = float(np.sum(np.abs(W), dtype=dtype))
+        dN = np.where(W == 0, sign0, np.sign(W))
+    else:
+        Sabs, dN = abs_norm(W)
     n = W.size
-    value = outer * log(E / n if mean_energy else E) - log(Sabs / n if mean_abs else Sabs)
+    log_E, log_S = log_E or log, log_S or log
+    value = (outer * log_E((E / n if mean_energy else E) + eps_E)
+             - log_S((Sabs / n if mean_abs else Sabs) + eps_S))
     dE = np.zeros(W.shape, dtype=dtype)
-    for i, c in enumerate(comps):
+    for i in used:
+        c = comps[i]
         if unflipped_adjoint:      # G_i applied again instead of its adjoint G_i^T
             dE += _components(c, axes, **opts)[i]
         else:
             op = lambda x, i=i: _components(x, axes, **opts)[i]  # noqa: E731
             dE += (_matrix(op, W).T @ c.ravel()).reshape(W.shape)
-    sgn = np.where(W == 0, sign0, np.sign(W))
-    factor = 1.0 / math.log(2.0) if log is np.log2 else 1.0
-    grad = factor * (2 * outer * dE / (energy_div * E) - abs_term * sgn / Sabs)
+    f_E = 1.0 / math.log(2.0) if log_E is np.log2 else 1.0
+    f_S = 1.0 / math.log(2.0) if log_S is np.log2 else 1.0
+    dE_total = 2 * dE / (energy_div * B)                       # d(E)/dW
+    grad = (f_E * outer * dE_total / (E + (eps_E * n if mean_energy else eps_E))
+            - f_S * abs_term * dN / (Sabs + (eps_S * n if mean_abs else eps_S)))
     if transpose_grad:
         grad = grad.T
     if swap_components:
@@ -364,3 +385,186 @@ def _sobel_port(W, axes):
 def test_components_of_another_kernel_on_a_non_square_case_do_not_crash_the_kit(case):
     report = check(_sobel_port, cases=case)     # raised ValueError: shapes differ (8, 9) vs (9, 8)
     assert not report.ok and report[case].diagnoses
+
+
+# --- issue 9: better diagnoses; every wrong port fails under both profiles with its name --------
+
+PROFILES = ["float64", "float32"]
+SOBEL, PREWITT = np.array([1.0, 2.0, 1.0]) / 4.0, np.array([1.0, 1.0, 1.0]) / 3.0
+
+
+def _value_grad_only(**mistakes):
+    def fn(W, axes):
+        v, g, _ = port(W, axes, **mistakes)
+        return v, g
+    return fn
+
+
+def _messages(report, case):
+    return " ".join(d.message for d in report[case].diagnoses)
+
+
+def _induced_1_norm(W):
+    """``torch.linalg.norm(W, ord=1)``: the largest column sum of |W|, and its gradient."""
+    sums = np.abs(W).sum(axis=0)
+    j = int(np.argmax(sums))
+    d = np.zeros_like(W)
+    d[:, j] = np.sign(W[:, j])
+    return float(sums[j]), d
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("case", ["tiny_2x2_f64", "rect_3x5_f64", "linspace_8x9_f64"])
+def test_additive_eps_in_the_logs_is_named_with_its_size_not_float32(case, profile):
+    report = check(_value_grad_only(eps_E=1e-3, eps_S=1e-3), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"additive_eps"}, str(report)
+    msg = _messages(report, case)
+    assert "eps ~ 0.001" in msg and "NOT harmless at float32" in msg
+
+
+@pytest.mark.parametrize("case", ["tiny_2x2_f64", "rect_3x5_f64", "lenet300_fc3_f64",
+                                  "conv_8x3x5x5_f64", "volume_4x5x6_f64"])
+def test_a_tiny_eps_is_named_and_called_harmless_at_training_precision(case):
+    # eps = 1e-8 (a common habit) fails the float64 tolerance; it used to be called float32_precision
+    report = check(_value_grad_only(eps_E=1e-8, eps_S=1e-8), cases=case)
+    assert _names(report, case) == {"additive_eps"}, str(report)
+    msg = _messages(report, case)
+    assert "eps ~ 1e-08" in msg and "Harmless at float32 training precision" in msg
+    assert "NOT harmless" not in msg
+    assert check(_value_grad_only(eps_E=1e-8, eps_S=1e-8), cases=case, profile="float32").ok
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_additive_eps_in_one_log_only(profile):
+    report = check(_value_grad_only(eps_S=1e-3), cases="tall_9x4_f64", profile=profile)
+    assert _names(report, "tall_9x4_f64") == {"additive_eps"}
+    msg = _messages(report, "tall_9x4_f64")
+    assert "log(sum|W| + eps) with eps ~ 0.001" in msg and "log(E + eps)" not in msg
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("term", ["log_E", "log_S"])
+@pytest.mark.parametrize("case", ["rect_3x5_f64", "lenet300_fc3_f64", "conv_8x3x5x5_f64"])
+def test_log2_on_one_term_names_one_over_ln_2(case, term, profile):
+    report = check(_value_grad_only(**{term: np.log2}), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"log_base_mixed"}
+    msg = _messages(report, case)
+    assert "1/ln 2 = 1.4427" in msg and ("energy term" if term == "log_E" else "|W| term") in msg
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("smooth,scale,needle", [
+    (SOBEL, 1.0, "Sobel kernel (normalised as [[1, 0, -1], [2, 0, -2], [1, 0, -1]] / 8)"),
+    (SOBEL, 8.0, "Sobel kernel (unnormalised"),
+    (PREWITT, 1.0, "Prewitt kernel (normalised"),
+    (PREWITT, 6.0, "Prewitt kernel (unnormalised"),
+    (np.array([47.0, 162.0, 47.0]) / 256.0, 1.0, "47/162"),
+])
+@pytest.mark.parametrize("case", ["tiny_2x2_f64", "rect_3x5_f64", "linspace_8x9_f64",
+                                  "lenet300_fc3_f64", "conv_8x3x5x5_f64"])
+def test_other_edge_kernels_are_named_without_spurious_padding(case, smooth, scale, needle, profile):
+    report = check(_value_grad_only(smooth=smooth, kernel_scale=scale), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"other_kernel"}, str(report)
+    assert needle in _messages(report, case)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("case", ["rect_3x5_f64", "linspace_8x9_f64", "tall_9x4_f64",
+                                  "conv_8x3x5x5_f64"])
+def test_other_edge_kernels_are_named_from_the_components_too(case, profile):
+    report = check(wrong(smooth=SOBEL, kernel_scale=8.0), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"other_kernel"}, str(report)
+    assert "integer kernel [[1, 0, -1], [2, 0, -2], [1, 0, -1]] (no 1/8)" in str(report)
+    assert "padding" not in str(report)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_unnormalised_scharr_is_still_kernel_normalisation_without_padding(profile):
+    report = check(wrong(kernel_scale=32.0), cases="linspace_8x9_f64", profile=profile)
+    assert _names(report, "linspace_8x9_f64") == {"kernel_normalisation"}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("case", ["tiny_2x2_f64", "rect_3x5_f64", "lenet300_fc3_f64",
+                                  "conv_8x3x5x5_f64", "volume_4x5x6_f64"])
+def test_energy_from_one_component_only(case, profile):
+    report = check(_value_grad_only(only=0), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"one_component"}, str(report)
+    want = "g_x (axis 1) only" if golden.load()[case].W.ndim == 2 else "g_axis"
+    assert want in _messages(report, case)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("case", ["tiny_2x2_f64", "rect_3x5_f64", "linspace_8x9_f64",
+                                  "lenet300_fc3_f64"])
+def test_induced_matrix_1_norm_instead_of_sum_abs(case, profile):
+    report = check(_value_grad_only(abs_norm=_induced_1_norm), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"matrix_norm"}, str(report)
+    assert "torch.linalg.norm(W, ord=1)" in _messages(report, case)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_frobenius_norm_instead_of_sum_abs(profile):
+    def fro(W):
+        n = float(np.sqrt(np.sum(W * W)))
+        return n, W / n
+    report = check(_value_grad_only(abs_norm=fro), cases="tall_9x4_f64", profile=profile)
+    assert _names(report, "tall_9x4_f64") == {"matrix_norm"}
+    assert "Frobenius" in _messages(report, "tall_9x4_f64")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_energy_averaged_over_the_batch_names_B(profile):
+    report = check(_value_grad_only(batch_mean=True), cases="conv_8x3x5x5_f64", profile=profile)
+    assert not report.ok and _names(report, "conv_8x3x5x5_f64") == {"batch_mean"}
+    assert "energy factor 1/24 = 1/B" in str(report)
+
+
+def _reshaping_port(back: bool):
+    """Meant ``W.T`` (a port written for the (in, out) layout) but wrote ``W.reshape(C, R)``."""
+    def fn(W, axes):
+        R, C = W.shape
+        v, g, _ = port(W.reshape(C, R), axes)
+        return v, (g.reshape(R, C) if back else g)
+    return fn
+
+
+def _fixed_port(W, axes):
+    """The fix the diagnosis prescribes: W.T, and the gradient transposed back."""
+    v, g, _ = port(W.T, axes)
+    return v, g.T
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("back", [False, True])
+@pytest.mark.parametrize("case", ["rect_3x5_f64", "linspace_8x9_f64", "tall_9x4_f64",
+                                  "lenet300_fc3_f64"])
+def test_reshape_used_as_a_transpose_is_memory_order_not_transposed(case, back, profile):
+    report = check(_reshaping_port(back), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"memory_order"}, str(report)
+    msg = _messages(report, case)
+    assert "a reshape keeps the memory order and is not a transpose" in msg and "W.T" in msg
+    assert check(_fixed_port, cases=case, profile=profile).ok      # the fix text works
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_transposed_gradient_is_still_transposed_and_its_fix_works(profile):
+    def fn(W, axes):
+        v, g, _ = port(W, axes)
+        return v, g.T
+    report = check(fn, cases="rect_3x5_f64", profile=profile)
+    assert _names(report, "rect_3x5_f64") == {"transposed"} and "grad.T" in str(report)
+
+
+def test_near_zero_numbers_print_without_a_minus_sign_so_diagnoses_group():
+    from entropy_ref.verify.relations import num
+    assert num(-4e-5, ".3f") == num(4e-5, ".3f") == "0.000"
+    assert num(-4e-6, "+.4f") == "+0.0000" and num(-0.25, ".3f") == "-0.250"
+
+    def dropped_abs_term(W, axes):             # the lstsq coefficient of the |W| term is ~ +-1e-17
+        v, g, _ = port(W, axes, abs_term=0.0)
+        return v, g
+    report = check(dropped_abs_term, cases=["tall_9x4_f64", "square_6x6_f64", "rect_3x5_f64"])
+    heads = {d.message.split(":")[0] for r in report.results for d in r.diagnoses}
+    assert all("-0.000" not in h for h in heads)
+    assert len(heads) == 1, heads

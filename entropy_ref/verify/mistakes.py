@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from .. import golden
 from ..gradcheck import rel_error
+from .profiles import float32_tolerance
 from .relations import MATCH, close, num, reference_terms
 from .report import Diagnosis
 from .variant_grads import (EDGE_KERNELS, MATRIX_NORMS, batch_axes, kernel_components,
@@ -46,11 +46,13 @@ def additive_eps(case, value: float, grad: np.ndarray) -> list:
     if np.linalg.matrix_rank(A) < 2:
         return []
     (c1, c2), *_ = np.linalg.lstsq(A, err.ravel(), rcond=None)
-    if float(np.max(np.abs(err.ravel() - A @ [c1, c2]))) > _FIT * size:
+    resid = float(np.max(np.abs(err.ravel() - A @ [c1, c2])))
+    if resid > _FIT * size:
         return []
-    t1, t2 = abs(c1) * float(np.max(np.abs(R1))), abs(c2) * float(np.max(np.abs(R2)))
-    c1, c2 = (c if t >= 0.05 * max(t1, t2) else 0.0 for c, t in ((c1, t1), (c2, t2)))
-    if not (-_EPS_MAX < c1 <= 0.0 and -_EPS_MAX < c2 <= 0.0):
+    # a coefficient at the noise level of the fit is a term without eps: zero it
+    c1, c2 = (0.0 if abs(c) * float(np.max(np.abs(R))) <= 2.0 * resid else c
+              for c, R in ((c1, R1), (c2, R2)))
+    if not (-_EPS_MAX < c1 <= 0.0 and -_EPS_MAX < c2 <= 0.0) or c1 == c2 == 0.0:
         return []
     a, b = -c1 * E / (1.0 + c1), -c2 * S / (1.0 + c2)
     pred = 0.5 * math.log1p(a / E) - math.log1p(b / S)
@@ -63,12 +65,12 @@ def additive_eps(case, value: float, grad: np.ndarray) -> list:
     if b:
         where.append(f"log(sum|W| + eps) with eps ~ {b:.2g} (sum|W| = {S:.4g})")
     grad_effect = rel_error(grad, case.grad)
-    f32 = golden.TOLERANCES["float32"]
+    f32 = float32_tolerance(case.W.astype(np.float32), case.axes)
     harmless = abs(pred) <= f32.value_atol and grad_effect <= f32.array_rtol
-    verdict = (f"harmless at float32 training precision on this case (below the float32 "
-               f"tolerances {f32.value_atol:g} nats / {f32.array_rtol:g})" if harmless else
-               "NOT harmless at float32 training precision (above the float32 tolerances "
-               f"{f32.value_atol:g} nats / {f32.array_rtol:g})")
+    bound = (f"the float32 rounding bound of this input, {f32.value_atol:.1e} nats / "
+             f"{f32.array_rtol:.1e}, profile='float32'")
+    verdict = (f"Harmless at float32 training precision on this case (below {bound})" if harmless
+               else f"NOT harmless at float32 training precision (above {bound})")
     return [Diagnosis("additive_eps", (
         f"an additive eps inside the logs: {' and '.join(where)}; it moves the value by "
         f"{num(pred, '+.2e')} nats and the gradient by {grad_effect:.1e} (relative). {verdict}. "
@@ -152,7 +154,7 @@ def one_component(case, value: float, grad: np.ndarray) -> list:
         if got is None or not close(grad, got[1]):
             continue
         label = {1: "g_x (axis 1)", 0: "g_y (axis 0)"}.get(axis, f"axis {axis}") \
-            if case.W.ndim == 2 else f"the derivative along axis {axis}"
+            if case.W.ndim == 2 else f"g_axis{axis} (the derivative along axis {axis})"
         delta = value - got[0]
         if abs(delta + 0.5 * math.log(k)) <= MATCH:
             extra = f"(with the 1/{k})"

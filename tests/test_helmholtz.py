@@ -257,3 +257,22 @@ def test_scharr_null_space_is_the_odd_lattice(shape, axes):
         W[tuple(idx)] = pattern[tuple(idx)]
         w = W.ravel() / np.linalg.norm(W)
         assert np.linalg.norm(null @ w) == pytest.approx(1.0, abs=1e-10)
+
+
+def test_eq6_line_two_under_the_l2_reading_is_half_of_line_one(hz, ops):
+    """helmholtz.md section 5: read as the L2 norm, line 2 of eq. 6 is exactly 1/2 x line 1; read
+    as the L1 norm it is H_C, and line 1 - 2 x line 2 = 2 log(||W||_1 / ||W||_2), not a constant."""
+    rng = np.random.default_rng(5)
+    gaps = []
+    for _ in range(5):
+        W = rng.standard_normal(SHAPE) * (rng.random(SHAPE) < 0.6)
+        t = hz.eq6_terms(W, ops["L5"], ops["LS"])
+        E = float(W.ravel() @ (ops["LS"] @ W.ravel()))
+        line2_l2 = 0.5 * math.log(E) - 0.5 * math.log(float(np.vdot(W, W)))
+        line2_l1 = 0.5 * math.log(E) - math.log(float(np.abs(W).sum()))
+        assert line2_l2 == pytest.approx(0.5 * t["line1_logRS"], rel=1e-12, abs=1e-12)
+        assert line2_l1 == pytest.approx(t["H_C"], rel=1e-12, abs=1e-12)
+        gap = t["line1_logRS"] - 2 * line2_l1
+        assert gap == pytest.approx(2 * t["log_l1_l2"], rel=1e-12, abs=1e-12)
+        gaps.append(gap)
+    assert max(gaps) - min(gaps) > 0.1          # W-dependent: the minimisers differ

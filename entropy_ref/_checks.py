@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,7 +21,7 @@ def as_float_array(W, name: str = "W") -> np.ndarray:
     arrays raise ``TypeError``; empty arrays, 0-d arrays, NaN/inf entries and longdouble values
     that float64 cannot hold raise ``ValueError`` naming the problem.
     """
-    if isinstance(W, np.ma.MaskedArray):
+    if is_masked(W):
         raise TypeError(f"{name} is a masked array: entropy_ref ignores no entries and applies no "
                         f"mask. Pass {name}.filled(0) to count masked entries as zeros, or "
                         f"{name}.data to use the values underneath")
@@ -44,6 +45,12 @@ def as_float_array(W, name: str = "W") -> np.ndarray:
             f"= {arr[first]!r}"
         )
     return arr
+
+
+def is_masked(x) -> bool:
+    """True for a ``numpy.ma.MaskedArray`` (without importing ``numpy.ma`` when nobody has)."""
+    ma = sys.modules.get("numpy.ma")
+    return ma is not None and isinstance(x, ma.MaskedArray)
 
 
 def max_abs(W: np.ndarray) -> float:

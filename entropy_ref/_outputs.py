@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import is_masked
+
 __all__ = ["check_out", "check_out_list", "overlaps", "refuse_overlaps"]
 
 _TooHardError = getattr(getattr(np, "exceptions", np), "TooHardError")
@@ -92,7 +94,7 @@ def check_out(out, shape, dtype=None, *, who: str, name: str = "out", inputs=())
     """
     if out is None:
         return None
-    if not isinstance(out, np.ndarray) or isinstance(out, np.ma.MaskedArray):
+    if not isinstance(out, np.ndarray) or is_masked(out):
         raise TypeError(f"{who}: {name} must be a NumPy array (or None); got {type(out).__name__}")
     shape = tuple(shape)
     if out.shape != shape or (dtype is not None and out.dtype != np.dtype(dtype)):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import is_masked
 from .._layerwise import as_weight_list, broadcast_lam
 from .._outputs import check_out_list
 
@@ -61,7 +62,7 @@ def check_weights(weights, who):
     """
     weights = as_weight_list(weights, who)
     for l, W in enumerate(weights):
-        if isinstance(W, np.ma.MaskedArray):
+        if is_masked(W):
             raise TypeError(f"{who}: weights[{l}] is a masked array; regularizers apply no mask: "
                             f"pass W.filled(0) (masked entries as zeros) or W.data")
         if not isinstance(W, np.ndarray) or W.dtype.kind != "f" or W.size == 0:

@@ -52,7 +52,7 @@ def headings(page: Path) -> list[str]:
 
 def slug(heading: str) -> str:
     """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
-    text = re.sub(r"[`*_]", "", heading).strip().lower()
+    text = re.sub(r"[`*]", "", heading).strip().lower()
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
 
@@ -146,3 +146,42 @@ def test_performance_float32_speed_sentence_quotes_its_table():
     for column, (lo, hi) in (("torch/ours", m.group(1, 2)), ("jax/ours", m.group(3, 4))):
         values = [float(r[column]) for r in rows]
         assert (float(lo), float(hi)) == pytest.approx((min(values), max(values)), abs=5e-3), column
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def _links(page: Path):
+    """(target path, anchor or None) of every relative Markdown link outside fenced blocks."""
+    inside = False
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            inside = not inside
+            continue
+        if inside:
+            continue
+        for target in LINK.findall(line):
+            if re.match(r"[a-z]+:", target):
+                continue                              # http:, https:, mailto:
+            path, _, anchor = target.partition("#")
+            yield (page.parent / path).resolve() if path else page, anchor or None
+
+
+@pytest.mark.parametrize("page", [REPO_ROOT / "README.md"] + sorted((REPO_ROOT / "docs").glob("*.md")),
+                         ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_relative_links_in_the_docs_resolve(page):
+    """Every relative link of README.md and docs/*.md names an existing file (and heading)."""
+    problems = []
+    for path, anchor in _links(page):
+        if not path.exists():
+            problems.append(f"{path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
+                            " does not exist")
+        elif anchor is not None and path.suffix == ".md" and anchor not in {slug(h) for h in headings(path)}:
+            problems.append(f"{path.name}#{anchor}: no such heading")
+    assert not problems, "\n".join(problems)
+
+
+def test_slug_follows_github():
+    assert slug("8. What $H_C$ measures") == "8-what-h_c-measures"
+    assert slug("The sign question") == "the-sign-question"
+    assert slug("The Rayleigh quotient in one paragraph") == "the-rayleigh-quotient-in-one-paragraph"

@@ -1,10 +1,11 @@
 """Configuration entropy ``H_C`` (right-hand side of the paper's eq. 3), the sparsity loss ``l_C = -H_C``,
 their hand-derived gradients, and the model-level sum used by the trainer.
 
-Naming (see ``docs/conventions.md``): ``configuration_entropy`` is ``H_C``; ``sparsity_loss`` is the
-paper's ``l_C``, which eq. 3 defines through ``-l_C = H_C`` and which the paper's experiment adds
-to the cross-entropy. Which of the two signs actually sparsifies is measured by the reproduction
-(``docs/results.md``), not decided here.
+Naming (see ``docs/conventions.md``, 'The sign question'): the paper uses the name ``H_C`` twice.
+``configuration_entropy`` is the right-hand side of eq. 3, the quantity eq. 3 labels ``H_C(W)``;
+``sparsity_loss`` is the paper's ``l_C`` = minus that, which sections 2-3 call the estimate of the
+configuration entropy and which the paper's experiment adds to the cross-entropy. Which of the two
+signs actually sparsifies is measured by the reproduction (``docs/results.md``), not decided here.
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
 def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
     """Configuration entropy ``H_C(W)``: right-hand side of the paper's eq. 3 (eq. D5 here).
 
+    This is the paper's name ``H_C`` as eq. 3 uses it, as the label of its right-hand side (also
+    the remark under eq. 3 and eq. 6). It is ``-l_C``: larger for sparser ``W``, largest for a
+    single spike. Sections 2-3 of the paper use ``H_C`` for the entropy that ``l_C`` estimates
+    (:func:`sparsity_loss`); see ``docs/conventions.md``, 'The sign question'.
+
     Parameters
     ----------
     W : array_like, shape (n_0, ..., n_{d-1})
@@ -142,7 +148,9 @@ def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
 
     Notes
     -----
-    Scale invariant: ``H_C(aW) = H_C(W)`` for every ``a != 0`` (eq. D6).
+    Scale invariant: ``H_C(aW) = H_C(W)`` for every ``a != 0`` (eq. D6). Exactly
+    ``H_C = 1/2 log R(W) - 1/2 log(||W||_1^2 / ||W||_2^2)`` with ``R = E / ||W||_2^2`` the Rayleigh
+    quotient of the Scharr operator (eq. D16, ``docs/what_hc_measures.md``).
 
     Examples
     --------
@@ -196,12 +204,17 @@ def configuration_entropy_grad_reference(W, axes=None, unit: str = "nats"):
 def sparsity_loss(W, axes=None, unit: str = "nats") -> float:
     """The paper's sparsity loss ``l_C(W) = -H_C(W)`` (eq. 3 read as ``-l_C = H_C``).
 
-    This is the term section 5 adds to the cross-entropy. See :func:`configuration_entropy`.
+    This is the term section 5 adds to the cross-entropy, and the quantity sections 2-3 call the
+    estimate of the configuration entropy ``H_C`` (the paper's other use of that name; here
+    ``H_C`` is eq. 3's right-hand side, :func:`configuration_entropy`). Exactly
+    ``l_C = 1/2 log(||W||_1^2 / ||W||_2^2) - 1/2 log R(W)`` (eq. D16): half the log DeepHoyer ratio
+    minus half the log Rayleigh quotient; ``1/2 log k + const`` for ``k`` separated equal spikes
+    (eq. D17). See ``docs/conventions.md``, 'The sign question'.
 
     Examples
     --------
     >>> W = np.arange(12.0).reshape(3, 4)
-    >>> sparsity_loss(W) == -configuration_entropy(W)
+    >>> bool(np.isclose(sparsity_loss(W), -configuration_entropy(W), rtol=1e-15, atol=0))
     True
     """
     return -configuration_entropy(W, axes, unit)

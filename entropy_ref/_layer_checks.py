@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import is_masked
 from ._outputs import check_out, refuse_overlaps
 
 __all__ = ["real_array", "check_affine", "check_affine_dy", "check_affine_outs", "check_relu_dy", "check_labels"]
 
 
 def real_array(x, who: str, name: str = "x") -> np.ndarray:
-    """``x`` as an ndarray of a real numeric dtype (bool, int, float), or a ``TypeError``."""
+    """``x`` as an ndarray of a real numeric dtype (bool, int, float), or a ``TypeError``
+    (a masked array too: a layer cannot honour its mask)."""
+    if is_masked(x):
+        raise TypeError(f"{who}: {name} is a masked array; layers apply no mask: pass "
+                        f"{name}.filled(0) or {name}.data")
     x = np.asarray(x)
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{who}: {name} must be a real numeric array, got dtype {x.dtype}")
@@ -20,7 +25,7 @@ def real_array(x, who: str, name: str = "x") -> np.ndarray:
 
 def check_affine(x, W, b, who="affine_forward"):
     """``(x, W, b)`` as arrays of shapes ``(N, fan_in)``, ``(fan_out, fan_in)``, ``(fan_out,)``."""
-    x, W, b = np.asarray(x), np.asarray(W), np.asarray(b)
+    x, W, b = real_array(x, who, "x"), real_array(W, who, "W"), real_array(b, who, "b")
     if x.ndim != 2 or W.ndim != 2 or x.shape[1] != W.shape[1] or b.shape != (W.shape[0],):
         raise ValueError(f"{who}: shapes do not fit: x {x.shape}, W {W.shape}, "
                          f"b {b.shape} (need x (N, fan_in), W (fan_out, fan_in), b (fan_out,))")
@@ -32,7 +37,7 @@ def check_affine_dy(dy, cache, who="affine_backward"):
     if not isinstance(cache, tuple) or len(cache) != 2:
         raise TypeError(f"{who}: cache must be the (x, W) returned by affine_forward")
     x, W = (np.asarray(a) for a in cache)
-    dy = np.asarray(dy)
+    dy = real_array(dy, who, "dy")
     want = (x.shape[0], W.shape[0]) if x.ndim == 2 and W.ndim == 2 else None
     if dy.shape != want:
         raise ValueError(f"{who}: dy has shape {dy.shape}, expected {want} (N, fan_out) for "
@@ -59,7 +64,7 @@ def check_affine_outs(out, dy, x, W, who="affine_backward"):
 
 def check_relu_dy(dy, cache, who="relu_backward"):
     """``(dy, y)``: ``dy`` must have the forward output's shape (no silent broadcasting)."""
-    dy, y = np.asarray(dy), np.asarray(cache)
+    dy, y = real_array(dy, who, "dy"), np.asarray(cache)
     if dy.shape != y.shape:
         raise ValueError(f"{who}: dy has shape {dy.shape} but the forward output has {y.shape}")
     return dy, y

@@ -243,6 +243,10 @@ def test_masked_arrays_are_refused():
     for name in BASIC:
         with pytest.raises(TypeError, match="masked array"):
             regularizers.get(name)([W])
+    with pytest.raises(TypeError, match="affine_forward: x is a masked array"):
+        affine_forward(W, np.ones((2, 5)), np.zeros(2))
+    with pytest.raises(TypeError, match="out must be a NumPy array"):
+        configuration_entropy_grad(W.data, out=np.ma.zeros((4, 5)))
 
 
 @pytest.mark.parametrize("adjoint", [scharr_gradient_adjoint, scharr_gradient_adjoint_loop])

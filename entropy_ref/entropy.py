@@ -87,7 +87,8 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
         Axes the Scharr operator runs over (see :func:`entropy_ref.scharr_gradient`).
     unit : {"nats", "bits"}
     out : ndarray, optional
-        Array of ``W``'s shape and float dtype to write the gradient into.
+        Writeable array of ``W``'s shape and dtype to write the gradient into (any strides). An
+        ``out`` sharing memory with ``W`` is refused with ``ValueError``.
 
     Returns
     -------
@@ -104,6 +105,8 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
     ------
     DegenerateInputError
         If ``sum |W| = 0`` or the gradient energy ``E`` is zero.
+    ValueError, TypeError
+        For a bad ``W`` or ``out`` (``docs/robustness.md``).
 
     Examples
     --------
@@ -268,8 +271,9 @@ def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: 
         ``f = l_C = -H_C`` (the paper's experiment, eq. 3 and section 5) or ``f = H_C``.
     axes, unit
         Passed to ``f`` for every matrix.
-    out : sequence of ndarray, optional
-        Gradient buffers, one per matrix (shape and dtype of ``W_l``), reused across calls.
+    out : list of ndarray, optional
+        Gradient buffers, one per matrix (shape and dtype of ``W_l``), reused across calls; none
+        may share memory with a matrix or with another buffer (``ValueError``).
 
     Returns
     -------

@@ -233,6 +233,13 @@ def test_any_other_os_error_is_one_line_naming_the_path(synthetic_mnist_dir, tmp
     assert line.endswith(f"{tmp_path / 'r' / 'config.json'}: No space left on device")
 
 
+def test_a_size_beyond_memory_is_one_line(synthetic_mnist_dir, tmp_path, capsys):
+    line = _one_error(capsys, ["train", "--hidden", "1000000000", "--epochs", "1",
+                               "--data-dir", str(synthetic_mnist_dir), "--out",
+                               str(tmp_path / "r")])
+    assert "out of memory" in line and "Unable to allocate" in line
+
+
 # ------------------------------------------------------------------ corrupt checkpoints
 
 def test_truncated_checkpoint_for_resume_and_prune_curve(trained_run, synthetic_mnist_dir,

@@ -12,7 +12,8 @@ A user error (bad argument value, missing or corrupt data) is raised as :class:`
 (or one of ``ValueError``/``FileNotFoundError`` from the library) and printed as one clean
 line on stderr with exit status 2; no traceback is shown for those. Any other ``OSError`` (no
 permission, disk full, a file where a directory should be, ...) is the last line of defence:
-one line naming the path and the cause (:func:`os_error_line`), exit status 2.
+one line naming the path and the cause (:func:`os_error_line`), exit status 2; so is a
+``MemoryError`` (a size option far beyond this machine).
 
 Commands validate the paths they will write (:func:`check_out_dir`) and read
 (:func:`check_data_dir`) before doing any work, so a typo costs nothing.
@@ -145,4 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except OSError as exc:      # the last line of defence: one line naming the path and cause
         print(f"entropy-ref {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:  # e.g. --hidden 1000000000: say so instead of a traceback
+        print(f"entropy-ref {args.command}: error: out of memory: {exc or 'MemoryError'} "
+              "(smaller sizes, please)", file=sys.stderr)
         return 2

@@ -208,7 +208,7 @@ def test_file_round_trip_and_cli_exit_codes(tmp_path, capsys):
 def test_cli_list_and_errors(tmp_path, capsys):
     assert main(["verify", "--list"]) == 0
     out = capsys.readouterr().out
-    assert "golden_v1.npz" in out and "lenet300_fc1_f64" in out and "300x784" in out
+    assert golden.npz_path().name in out and "lenet300_fc1_f64" in out and "300x784" in out
     assert main(["verify"]) == 2
     assert "THEIRS.npz" in capsys.readouterr().err
     assert main(["verify", str(tmp_path / "missing.npz")]) == 2

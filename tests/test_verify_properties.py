@@ -120,8 +120,9 @@ def vector_special_case_port(W, axes):
 
 
 def test_a_port_that_mishandles_1xn_is_caught():
+    matrices = [n for n in GS if GS[n].W.ndim == 2 and 1 not in GS[n].shape]  # (v2 has a 1 x n)
     for port in (squeezing_port, vector_special_case_port):
-        report = check(port, cases=[n for n in GS if GS[n].W.ndim == 2])
+        report = check(port, cases=matrices)
         assert not report.failed and not report.errored, port.__name__   # golden cases all pass
         assert not report.ok
         bad = {p.shape for p in report.failed_properties}

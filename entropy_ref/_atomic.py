@@ -100,7 +100,8 @@ def clean_stale_temps(directory, max_age: float = 86400.0) -> list[Path]:
     """Remove the temporary files of :func:`create_temp` left in ``directory`` by dead writers.
 
     A temporary file is stale when the process that created it (its name records the pid) is
-    no longer running; a name without a pid (older versions) is stale after ``max_age`` seconds. Files of this process and of running processes are kept; other files are never
+    no longer running; a name without a pid (older versions) is stale after ``max_age``
+    seconds. Files of this process and of running processes are kept; other files are never
     touched. A missing directory or a file that cannot be removed is skipped silently.
 
     Returns

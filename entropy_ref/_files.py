@@ -123,7 +123,7 @@ def _read_header(f, version):
 
 
 def _read_into(f, count: int, dtype: np.dtype) -> np.ndarray:
-    """Read exactly ``count`` items of ``dtype`` from ``f`` into a new flat array, chunk by chunk."""
+    """Read exactly ``count`` items of ``dtype`` from ``f`` into a new flat array, in chunks."""
     flat = np.empty(count, dtype=dtype)
     view = memoryview(flat.view(np.uint8)) if flat.nbytes else memoryview(b"")
     pos, n = 0, flat.nbytes

@@ -5,9 +5,8 @@ use it. Given a network and a boolean ``keep`` mask per weight matrix (from a pr
 :func:`keep_masks`), :func:`finetune` sets the pruned weights to zero and trains for a few epochs
 with mini-batch Adam on the batch-mean cross-entropy (no regularizer), starting from a fresh Adam
 state. Pruned weights stay **exactly** zero: their gradient is zeroed before every step, so their
-Adam moments stay zero and Adam moves them by ``0 / (0 + eps) = 0``; they are also re-set to zero
-after every step, which keeps them zero even with ``eps = 0``. Biases are never pruned and are
-trained.
+Adam moments stay zero and Adam moves them by ``0 / (0 + eps) = 0`` (so ``eps`` must be > 0);
+they are also re-set to zero after every step. Biases are never pruned and are trained.
 
 :func:`finetune` is the fast path (every number in one flat vector, one fused Adam update);
 :func:`finetune_reference` is its plain twin (the pure per-array functions), tested against it.
@@ -41,6 +40,14 @@ def keep_masks(params, plan, j):
     """
     ones = {"W": [np.ones(W.shape) for W in params["W"]], "b": params["b"]}
     return [W != 0 for W in masked_params(ones, plan, j)["W"]]
+
+
+def _hp(hp, lr):
+    hp = AdamHP(lr=lr) if hp is None else hp
+    if not hp.eps > 0:
+        raise ValueError("finetune: Adam eps must be > 0 (a pruned weight's moments are zero, "
+                         "and 0 / (0 + eps) must be 0)")
+    return hp
 
 
 def _check(params, masks, X, y, epochs, batch_size, lr):
@@ -86,7 +93,7 @@ def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=
     seed : int
         Seeds the shuffling (one ``permutation`` per epoch).
     hp : entropy_ref.optim.AdamHP, optional
-        Overrides ``lr`` when given.
+        Overrides ``lr`` when given; its ``eps`` must be > 0.
 
     Returns
     -------
@@ -96,7 +103,7 @@ def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=
         Mean training cross-entropy of each epoch.
     """
     X, y = _check(params, masks, X, y, epochs, batch_size, lr)
-    hp = AdamHP(lr=lr) if hp is None else hp
+    hp = _hp(hp, lr)
     p0 = _start(params, masks, X.dtype)
     state = pack_state(p0, adam_init(p0), min(batch_size, len(X)))
     flat_keep, _ = pack({"W": [np.asarray(m, X.dtype) for m in masks],
@@ -125,7 +132,7 @@ def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=
 def finetune_reference(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=None):
     """Plain twin of :func:`finetune`: per-array pure Adam (:func:`adam_step_params`)."""
     X, y = _check(params, masks, X, y, epochs, batch_size, lr)
-    hp = AdamHP(lr=lr) if hp is None else hp
+    hp = _hp(hp, lr)
     p = _start(params, masks, X.dtype)
     state = adam_init(p)
     rng = np.random.default_rng(seed)

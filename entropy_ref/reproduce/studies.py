@@ -38,8 +38,8 @@ STUDIES_JSON, STUDIES_MD = "studies.json", "studies.md"
 #: the estimate scales it by images and weights
 SECONDS_PER_EPOCH = {"none": 1.2, "l1": 1.3, "hoyer": 1.35, "loghoyer": 1.4, "sparsity": 2.0,
                      "entropy": 2.0, "rayleigh": 2.0}
-#: seconds of one 1,001-point sensitivity + curve computation of LeNet300
-SECONDS_PER_CURVE = 20.0
+#: seconds of one 1,001-point (step 0.1) sensitivity + curve computation of LeNet300 (idle)
+SECONDS_PER_CURVE = 10.5
 _N_LENET = 784 * 300 + 300 * 100 + 100 * 10
 
 
@@ -107,8 +107,11 @@ class Context:
         seconds = max(0, config.epochs - done) * per_epoch
         if curve:
             split = "val" if config.val_size else "test"
+            step = (self.study.select_step or self.settings.step) if config.val_size \
+                else self.settings.step
             if not all(p.is_file() for p in curve_files(out, split)):
-                seconds += SECONDS_PER_CURVE * n_w / _N_LENET * (n_img + 10000) / 70000
+                seconds += SECONDS_PER_CURVE * n_w / _N_LENET * (n_img + 10000) / 70000 \
+                    * 0.1 / step
         return seconds
 
     def train_config(self, reg, lam, seed, epochs=None, extra=None):
@@ -166,7 +169,7 @@ def envelope(nonzero, accuracy, grid):
     Examples
     --------
     >>> envelope(np.array([100, 50, 10]), np.array([0.9, 0.95, 0.5]), np.array([5, 10, 60, 200]))
-    array([nan, 0.5 , 0.95, 0.95])
+    array([ nan, 0.5 , 0.95, 0.95])
     """
     nz = np.asarray(nonzero, dtype=np.float64)
     acc = np.asarray(accuracy, dtype=np.float64)

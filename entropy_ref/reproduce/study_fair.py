@@ -35,7 +35,9 @@ ABLATION = ("sparsity", "loghoyer", "rayleigh")
 
 
 def _fair_settings(ctx):
-    return dataclasses.replace(ctx.settings, select_grid=ctx.study.fair_grid)
+    """The protocol with the fair grids and the selection curves' step."""
+    return dataclasses.replace(ctx.settings, select_grid=ctx.study.fair_grid,
+                               step=ctx.study.select_step or ctx.settings.step)
 
 
 def halves_per_layer(params):
@@ -50,8 +52,8 @@ def climb(histories, window):
 
     Examples
     --------
-    >>> climb([[0.90, 0.91, 0.93], [0.90, 0.92, 0.95]], 2)
-    0.04000000000000004
+    >>> round(climb([[0.90, 0.91, 0.93], [0.90, 0.92, 0.95]], 2), 12)
+    0.04
     """
     rises = [h[-1] - h[-1 - window] for h in histories if len(h) > window]
     return float(np.mean(rises)) if rises else None
@@ -118,6 +120,7 @@ def fair(ctx):
         methods.append(_with_halves(ctx, rec, reg, lam))
     return {"selection": selection, "dense": dense, "methods": methods,
             "val_size": s.select_val_size, "target": s.select_target,
+            "select_step": _fair_settings(ctx).step,
             "select_epochs": s.select_epochs or s.epochs}
 
 

@@ -568,3 +568,55 @@ def test_near_zero_numbers_print_without_a_minus_sign_so_diagnoses_group():
     heads = {d.message.split(":")[0] for r in report.results for d in r.diagnoses}
     assert all("-0.000" not in h for h in heads)
     assert len(heads) == 1, heads
+
+
+# --- golden v2 cases: the batch of matrices, the reshape case, the 1 x n row ---------------------
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("case", ["batch_5x6x7_f64", "batch_5x6x7_f32"])
+def test_batch_mean_of_the_energy_names_B_5(case, profile):
+    report = check(_value_grad_only(batch_mean=True), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {"batch_mean"}
+    assert "energy factor 1/5 = 1/B" in str(report)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("how", ["mean", "sum"])
+def test_per_matrix_H_C_over_a_batch(how, profile):
+    def fn(W, axes):                      # H_C of each matrix, then averaged / summed
+        parts = [port(M, (1, 0)) for M in W]
+        v = sum(p[0] for p in parts)
+        g = np.stack([p[1] for p in parts])
+        return (v / len(parts), g / len(parts)) if how == "mean" else (v, g)
+    report = check(fn, cases="batch_5x6x7_f64", profile=profile)
+    assert not report.ok and _names(report, "batch_5x6x7_f64") == {"per_matrix"}, str(report)
+    assert f"the {how} over the B = 5 slices" in str(report)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("back", [False, True])
+def test_reshape_instead_of_transpose_on_the_reshape_case_and_on_a_batch(back, profile):
+    report = check(_reshaping_port(back), cases="reshape_4x7_f64", profile=profile)
+    assert _names(report, "reshape_4x7_f64") == {"memory_order"}
+
+    def batch_reshape(W, axes):          # W.reshape(B, C, R) meant as W.mT
+        B, R, C = W.shape
+        v, g, _ = port(W.reshape(B, C, R), axes)
+        return v, (g.reshape(B, R, C) if back else g)
+    report = check(batch_reshape, cases="batch_5x6x7_f64", profile=profile)
+    assert _names(report, "batch_5x6x7_f64") == {"memory_order"}, str(report)
+    assert "W.reshape(5, 7, 6)" in str(report)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("mode", ["reflect", "nearest", "wrap"])
+def test_padding_on_the_1_by_n_row(mode, profile):
+    report = check(_value_grad_only(mode=mode), cases="row_1x7_f64", profile=profile)
+    assert not report.ok and _names(report, "row_1x7_f64") == {"padding"}, str(report)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_correct_port_passes_the_new_cases(profile):
+    report = check(wrong(), cases=["batch_5x6x7_f64", "batch_5x6x7_f32", "reshape_4x7_f64",
+                                   "row_1x7_f64", "volume_4x5x6_f32"], profile=profile)
+    assert report.ok, str(report)

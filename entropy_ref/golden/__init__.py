@@ -1,18 +1,21 @@
 """Golden vectors: a versioned conformance set for other implementations of ``H_C``.
 
-The set ships inside the package as ``golden_v1.npz`` (every case) and ``golden_v1.json`` (the
+The set ships inside the package as ``golden_v2.npz`` (every case) and ``golden_v2.json`` (the
 cases of at most 1000 entries, for readers without NumPy). Both hold, per case, the input ``W``,
 ``H_C`` in nats and bits, the gradient ``dH_C/dW`` (nats) and the Scharr components (cases up to
 30 000 entries), plus metadata: the recipe that built each input, the conventions and the
 tolerances. The data are produced by ``python -m entropy_ref.golden.generate``; the recipes and
 tolerances live in :mod:`entropy_ref.golden.cases`. See ``docs/verifying.md``.
 
+Version 2 is the default; version 1 (15 cases, each in version 2 with the same inputs and outputs)
+stays shipped and loadable as ``golden.load(1)`` (or ``"v1"``) for reports that quote it.
+
 Examples
 --------
 >>> from entropy_ref import golden
 >>> gs = golden.load()
->>> gs.version, len(gs)
-(1, 15)
+>>> gs.version, len(gs), len(golden.load("v1"))
+(2, 20, 15)
 >>> case = gs["tiny_2x2_f64"]
 >>> case.W
 array([[1., 2.],
@@ -49,10 +52,10 @@ def npz_path(version: int = VERSION, directory=None) -> Path:
 
     Examples
     --------
-    >>> npz_path().name
-    'golden_v1.npz'
+    >>> npz_path().name, npz_path(1).name
+    ('golden_v2.npz', 'golden_v1.npz')
     """
-    return Path(directory or _DIR) / f"golden_v{version}.npz"
+    return Path(directory or _DIR) / f"golden_v{_version(version)}.npz"
 
 
 def json_path(version: int = VERSION, directory=None) -> Path:
@@ -61,9 +64,9 @@ def json_path(version: int = VERSION, directory=None) -> Path:
     Examples
     --------
     >>> json_path().name
-    'golden_v1.json'
+    'golden_v2.json'
     """
-    return Path(directory or _DIR) / f"golden_v{version}.json"
+    return Path(directory or _DIR) / f"golden_v{_version(version)}.json"
 
 
 def _frozen(a) -> np.ndarray:
@@ -228,12 +231,22 @@ def _load_cached(path: str, mtime_ns: int) -> GoldenSet:  # mtime: a rewritten f
         raise corrupt(path, "golden set", f"{type(exc).__name__}: {exc}") from None
 
 
-def load(version: int = VERSION, directory=None) -> GoldenSet:
+def _version(version) -> int:
+    """``2``, ``"2"``, ``"v2"`` -> 2; anything else is a ``ValueError`` naming the shipped versions."""
+    text = str(version).strip().lower().removeprefix("v")
+    if isinstance(version, bool) or not text.isdigit():
+        raise ValueError(f"golden version must be a number such as 2 or 'v2'; got {version!r} "
+                         f"(shipped: {', '.join(p.stem.split('_v')[-1] for p in sorted(_DIR.glob('golden_v*.npz')))})")
+    return int(text)
+
+
+def load(version=VERSION, directory=None) -> GoldenSet:
     """Load the golden set ``version`` from the package (or from ``directory``).
 
     Parameters
     ----------
-    version : int
+    version : int or str
+        ``2`` (default, :data:`VERSION`), ``1``; ``"v1"`` and ``"1"`` are accepted too.
     directory : path-like, optional
         Where ``golden_v<version>.npz`` lives (tests point this at a freshly generated copy).
 

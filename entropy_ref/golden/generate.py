@@ -1,8 +1,10 @@
 """Generate the golden conformance files ``golden_v<N>.npz`` and ``golden_v<N>.json``.
 
-Run ``python -m entropy_ref.golden.generate`` to rewrite the committed files beside this module,
-``--out DIR`` to write elsewhere, ``--check`` to only compare a fresh computation with the committed
-files (exit status 1 on a difference). ``tests/test_golden.py`` does the same comparison.
+Run ``python -m entropy_ref.golden.generate`` to rewrite the committed files of the current version
+(:data:`~entropy_ref.golden.cases.VERSION`) beside this module, ``--version 1`` for an older shipped
+version, ``--out DIR`` to write elsewhere, ``--check`` to only compare a fresh computation with the
+committed files (exit status 1 on a difference; every shipped version unless ``--version`` is
+given). ``tests/test_golden.py`` does the same comparison.
 
 Every expected output is computed in float64 from the (exactly representable) input with the
 readable reference path :func:`entropy_ref.configuration_entropy_grad_reference`, and cross-checked
@@ -24,8 +26,9 @@ from ..entropy import configuration_entropy_grad, configuration_entropy_grad_ref
 from ..gradcheck import rel_error
 from ..scharr import scharr_gradient, scharr_gradient_loop
 from .._atomic import atomic_write
-from .cases import (CASES, COMPONENTS_MAX_SIZE, JSON_MAX_SIZE, TOLERANCE_RATIONALE, TOLERANCES,
-                    VERSION, CaseSpec, build_input)
+from .cases import (CASES_BY_VERSION, COMPONENTS_MAX_SIZE, JSON_MAX_SIZE,
+                    TOLERANCE_RATIONALE_BY_VERSION, TOLERANCES, VERSION, VERSIONS, CaseSpec,
+                    build_input)
 
 #: fast path and loop twin must agree with the reference this closely before anything is written
 _SELF_TOL = 1e-12
@@ -110,10 +113,16 @@ def compute_case(spec: CaseSpec) -> dict[str, np.ndarray]:
     return {key: np.asarray(value) for key, value in sorted(out.items())}
 
 
-def metadata(arrays: dict[str, np.ndarray]) -> dict:
-    """The JSON-serialisable description of the set (everything except the arrays)."""
+def _cases(version: int):
+    if version not in CASES_BY_VERSION:
+        raise ValueError(f"unknown golden version {version!r}; shipped: {VERSIONS}")
+    return CASES_BY_VERSION[version]
+
+
+def metadata(arrays: dict[str, np.ndarray], version: int = VERSION) -> dict:
+    """The JSON-serialisable description of the set ``version`` (everything except the arrays)."""
     cases = {}
-    for spec in CASES:
+    for spec in _cases(version):
         W = arrays[f"{spec.name}/W"]
         cases[spec.name] = {
             "shape": list(W.shape), "dtype": spec.dtype, "axes": list(spec.axes),
@@ -123,22 +132,23 @@ def metadata(arrays: dict[str, np.ndarray]) -> dict:
             "in_json": W.size <= JSON_MAX_SIZE,
         }
     return {
-        "format": "entropy_ref golden vectors", "version": VERSION,
+        "format": "entropy_ref golden vectors", "version": version,
         "reference": "Bayandorian, 'A Novel Sparse Regularizer', arXiv 2301.07285, eq. 3",
         "conventions": CONVENTIONS,
         "tolerances": {name: {"value_atol": t.value_atol, "array_rtol": t.array_rtol,
-                              "why": TOLERANCE_RATIONALE[name]} for name, t in TOLERANCES.items()},
+                              "why": TOLERANCE_RATIONALE_BY_VERSION[version][name]}
+                       for name, t in TOLERANCES.items()},
         "key_layout": KEY_LAYOUT,
         "cases": cases,
     }
 
 
-def build() -> tuple[dict[str, np.ndarray], dict]:
-    """Compute every case; return ``(arrays, meta)``."""
+def build(version: int = VERSION) -> tuple[dict[str, np.ndarray], dict]:
+    """Compute every case of ``version``; return ``(arrays, meta)``."""
     arrays: dict[str, np.ndarray] = {}
-    for spec in CASES:
+    for spec in _cases(version):
         arrays.update(compute_case(spec))
-    return arrays, metadata(arrays)
+    return arrays, metadata(arrays, version)
 
 
 def _json_array(a: np.ndarray) -> str:
@@ -177,12 +187,12 @@ def to_json(arrays: dict[str, np.ndarray], meta: dict) -> str:
     return text + "\n"
 
 
-def write(out_dir) -> tuple[Path, Path]:
+def write(out_dir, version: int = VERSION) -> tuple[Path, Path]:
     """Compute the set and write ``golden_v<N>.npz`` and ``golden_v<N>.json`` into ``out_dir``."""
     out_dir = Path(out_dir)
+    arrays, meta = build(version)     # before anything is created: a refusal leaves no trace
     out_dir.mkdir(parents=True, exist_ok=True)
-    arrays, meta = build()
-    npz, js = out_dir / f"golden_v{VERSION}.npz", out_dir / f"golden_v{VERSION}.json"
+    npz, js = out_dir / f"golden_v{version}.npz", out_dir / f"golden_v{version}.json"
     payload = dict(arrays, __meta__=np.array(json.dumps(meta)))   # keeps the case order
     atomic_write(npz, lambda f: np.savez_compressed(f, **payload))
     text = to_json(arrays, meta).encode()
@@ -190,7 +200,7 @@ def write(out_dir) -> tuple[Path, Path]:
     return npz, js
 
 
-def compare_with_committed(directory=None) -> list[str]:
+def compare_with_committed(directory=None, version: int = VERSION) -> list[str]:
     """Differences between a fresh computation and the files in ``directory`` (default: packaged).
 
     Inputs and metadata must be identical; outputs may differ by 1e-12 (relative for arrays,
@@ -198,8 +208,8 @@ def compare_with_committed(directory=None) -> list[str]:
     """
     from . import load
 
-    stored = load(directory=directory)
-    arrays, meta = build()
+    stored = load(version, directory=directory)
+    arrays, meta = build(version)
     problems = []
     if stored.meta != json.loads(json.dumps(meta)):
         problems.append("metadata (recipes, tolerances, conventions, case list) differs")
@@ -226,14 +236,21 @@ def main(argv=None) -> int:
                         help="output directory (default: the package directory)")
     parser.add_argument("--check", action="store_true",
                         help="only compare a fresh computation with the committed files")
+    parser.add_argument("--version", type=int, choices=VERSIONS, default=None,
+                        help=f"golden version (default: {VERSION} to write, every shipped version "
+                             "to --check)")
     args = parser.parse_args(argv)
     if args.check:
-        problems = compare_with_committed()
-        for p in problems:
-            print(p)
-        print("golden files up to date" if not problems else f"{len(problems)} difference(s)")
-        return 1 if problems else 0
-    for path in write(args.out):
+        failed = False
+        for version in ([args.version] if args.version else VERSIONS):
+            problems = compare_with_committed(version=version)
+            for p in problems:
+                print(f"v{version}: {p}")
+            print(f"golden v{version} files up to date" if not problems
+                  else f"golden v{version}: {len(problems)} difference(s)")
+            failed |= bool(problems)
+        return 1 if failed else 0
+    for path in write(args.out, args.version or VERSION):
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0
 

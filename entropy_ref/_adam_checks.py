@@ -10,7 +10,8 @@ import numpy as np
 
 from ._outputs import check_out, refuse_overlaps
 
-__all__ = ["check_real_fields", "step_count", "check_shapes", "check_inplace", "check_tree"]
+__all__ = ["check_real_fields", "step_count", "check_shapes", "check_inplace", "check_tree",
+           "square_checked"]
 
 
 def check_real_fields(hp) -> None:
@@ -73,3 +74,16 @@ def check_tree(params, grads, state, scratch=None) -> None:
             if len(tree[key]) != len(params[key]):
                 raise ValueError(f"Adam: {name}[{key!r}] has {len(tree[key])} arrays, "
                                  f"params has {len(params[key])}")
+
+
+def square_checked(dw, out=None):
+    """``dw * dw`` (into ``out``), or a ``ValueError`` when it overflows ``dw``'s dtype: the second
+    moment ``v`` would become inf and the step silently 0 (what PyTorch does), a diverged run."""
+    try:
+        with np.errstate(over="raise"):
+            return np.multiply(dw, dw, out=out)
+    except FloatingPointError:
+        big = max(float(dw.max()), -float(dw.min()))
+        raise ValueError(f"Adam: the gradient has entries up to {big:.3g}, whose square (the "
+                         f"second moment v) overflows {dw.dtype}: the training has diverged; "
+                         f"try a smaller learning rate or lam") from None

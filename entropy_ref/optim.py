@@ -28,7 +28,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._adam_checks import check_inplace, check_real_fields, check_shapes, check_tree, step_count
+from ._adam_checks import (check_inplace, check_real_fields, check_shapes, check_tree,
+                           square_checked, step_count)
 
 __all__ = ["AdamHP", "adam_init", "adam_step", "adam_step_inplace", "adam_step_params",
            "make_scratch", "pack"]
@@ -148,7 +149,7 @@ def adam_step(w, dw, state, hp=None):
     check_shapes(w, dw, state)
     step_size, bc2_sqrt = _coefficients(hp, t)
     m = state["m"] + (1.0 - hp.beta1) * (dw - state["m"])
-    v = state["v"] * hp.beta2 + (dw * dw) * (1.0 - hp.beta2)
+    v = state["v"] * hp.beta2 + square_checked(dw) * (1.0 - hp.beta2)
     denom = np.sqrt(v) / bc2_sqrt + hp.eps
     w_new = w - (m / denom) * step_size
     return w_new, {"t": t, "m": m, "v": v}
@@ -189,13 +190,13 @@ def adam_step_inplace(w, dw, state, hp=None, scratch=None):
     step_size, bc2_sqrt = _coefficients(hp, t)
     m, v = state["m"], state["v"]
     tmp = np.empty_like(w) if scratch is None else scratch
+    square_checked(dw, tmp)               # g * g first: an overflow is refused before any write
+    tmp *= 1.0 - hp.beta2                 # v = beta2 * v + (1 - beta2) * g * g
+    v *= hp.beta2
+    v += tmp
     np.subtract(dw, m, out=tmp)           # m += (1 - beta1) * (g - m)
     tmp *= 1.0 - hp.beta1
     m += tmp
-    v *= hp.beta2                         # v = beta2 * v + (1 - beta2) * g * g
-    np.multiply(dw, dw, out=tmp)
-    tmp *= 1.0 - hp.beta2
-    v += tmp
     np.sqrt(v, out=tmp)                   # denom = sqrt(v) / sqrt(bc2) + eps
     tmp /= bc2_sqrt
     tmp += hp.eps

@@ -131,3 +131,19 @@ def test_fused_path_never_needs_more_than_three_arrays_the_size_of_W(shape, dtyp
     # + a constant: NumPy's iterator buffers (64 KiB each) when a ufunc mixes memory layouts
     assert peak <= 3 * W.nbytes + 256 * 1024, f"peak {peak / W.nbytes:.2f} x W.nbytes"
     assert g.shape == W.shape
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_refuses_a_gradient_whose_square_overflows_before_any_write(dtype):
+    from entropy_ref.optim import adam_init, adam_step, adam_step_inplace
+
+    w, dw = np.ones(3, dtype), np.array([1.0, -1.0, 1.0], dtype)
+    dw[1] = -np.sqrt(np.finfo(dtype).max) * 2
+    s = adam_init(w)
+    s["m"][:] = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for step in (adam_step, adam_step_inplace):
+            with pytest.raises(ValueError, match="second moment v\\) overflows"):
+                step(w, dw, s)
+    assert s["t"] == 0 and np.all(w == 1) and np.all(s["m"] == 0.5) and np.all(s["v"] == 0)

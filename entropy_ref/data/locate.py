@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .download import download_mnist
-from .idx import MNIST_FILES, MNIST_MD5, MNIST_RAW_MD5, MNISTDataError, parse_idx
+from .idx import MNIST_FILES, MNIST_MD5, MNIST_RAW_MD5, MNISTDataError, parse_idx, read_bounded
 
 __all__ = ["ENV_VAR", "MNIST", "MNISTNotFoundError", "default_cache_dir", "search_dirs",
            "mnist_paths", "find_mnist_dir", "load_mnist", "validate_mnist", "to_features"]
@@ -215,7 +215,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, download: bool = False
         directory = download_mnist(target, progress=None if verbose else False)
     arrays, names, differing = {}, {}, []
     for role, path in mnist_paths(directory).items():
-        raw = path.read_bytes()
+        raw = read_bounded(path)
         canonical = MNIST_MD5 if raw[:2] == b"\x1f\x8b" else MNIST_RAW_MD5
         if hashlib.md5(raw).hexdigest() != canonical[role]:
             differing.append(path.name)

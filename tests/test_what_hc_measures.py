@@ -82,6 +82,8 @@ def test_figure_is_written_and_shown_on_the_page(run):
     assert png.stat().st_size > 10_000 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "(img/what_hc_measures.png)" in DOC.read_text(encoding="utf-8")
     assert (REPO_ROOT / "docs" / "img" / "what_hc_measures.png").is_file()
+    assert "(img/figure1.png)" in DOC.read_text(encoding="utf-8")
+    assert (REPO_ROOT / "docs" / "img" / "figure1.png").is_file()
 
 
 # ---------------------------------------------------------------- D16

@@ -321,3 +321,17 @@ def test_adam_params_inplace_refuses_before_stepping_any_array():
         adam_step_params(p, {"W": g["W"]}, s)
     with pytest.raises(TypeError, match="pack: tree must be a dict"):
         pack(p["W"])
+
+
+def test_single_matrix_regularizer_functions_check_out_too():
+    from entropy_ref.regularizers.hoyer import hoyer_square
+    from entropy_ref.regularizers.l1 import l1_norm
+
+    W = _W()
+    keep = W.copy()
+    for fn, who in ((hoyer_square, "hoyer"), (l1_norm, "l1")):
+        with pytest.raises(ValueError, match=f"{who}: out shares memory with W"):
+            fn(W, out=W)
+        assert np.array_equal(W, keep)
+        out = np.zeros((4, 5), order="F")
+        assert fn(W, out=out)[1] is out and rel_error(out, fn(W)[1]) <= TOL

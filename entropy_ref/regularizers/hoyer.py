@@ -15,6 +15,7 @@ import numpy as np
 
 from .._checks import DegenerateInputError, max_abs, scale_exponent
 from .._layerwise import weighted_sum
+from .._outputs import check_out
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 
@@ -40,6 +41,7 @@ def hoyer_square(W, out=None):
     """
     # H_S is scale invariant: far from 1 (where the squares or r = s1/s2 leave the range) it is
     # computed at 2**-e W, an exact rescale, and the gradient scaled back by 2**-e
+    out = check_out(out, W.shape, W.dtype, who="hoyer", inputs=[("W", W)])
     lim = 2.0 ** (np.finfo(W.dtype).maxexp // 3)
     m = max_abs(W) if W.size else 0.0
     e = scale_exponent(W) if m > lim or 0.0 < m < 1.0 / lim else 0

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._checks import max_abs
 from .._layerwise import weighted_sum
+from .._outputs import check_out
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 
@@ -21,6 +22,7 @@ def l1_norm(W, out=None):
     >>> l1_norm(np.array([1.0, -2.0, 0.0]))
     (3.0, array([ 1., -1.,  0.]))
     """
+    out = check_out(out, W.shape, W.dtype, who="l1", inputs=[("W", W)])
     with np.errstate(over="ignore"):
         total = float(np.sum(np.abs(W), dtype=np.float64))
     if not math.isfinite(total):

@@ -113,6 +113,26 @@ def test_reshape_case_separates_a_reshape_from_a_transpose():
     assert rel_error(g_r.reshape(R, C), case.grad) > 0.5 and rel_error(g_r, case.grad.T) > 0.5
 
 
+def _padded_gradient(W, mode):
+    """dH_C/dW when the components are computed on ``np.pad(W, 1, mode)`` and cropped back."""
+    from entropy_ref.scharr import scharr_gradient, scharr_gradient_adjoint
+    P = np.pad(W, 1, mode=mode)
+    inner = (slice(1, -1), slice(1, -1))
+    comps = [c[inner] for c in scharr_gradient(P)]
+    E = sum(float(np.vdot(c, c)) for c in comps) / 2
+    embedded = []
+    for c in comps:
+        full = np.zeros_like(P)
+        full[inner] = c
+        embedded.append(full)
+    dP = scharr_gradient_adjoint(embedded) / (2 * E)      # d(1/2 log E)/dP = G^T c / (k E), k = 2
+    dW = np.zeros_like(W)                                 # adjoint of the padding: add back
+    rows = np.pad(np.arange(W.shape[0]), 1, mode=mode)
+    cols = np.pad(np.arange(W.shape[1]), 1, mode=mode)
+    np.add.at(dW, (rows[:, None], cols[None, :]), dP)
+    return dW - np.sign(W) / np.abs(W).sum()
+
+
 def test_float32_rationale_numbers_are_the_measured_padding_effects():
     """v2's rationale: padding moves the 100 x 300 value by 1.4e-3 .. 6.7e-3 nats (about 14x)."""
     from entropy_ref.verify.variants import value_with_padding
@@ -122,8 +142,19 @@ def test_float32_rationale_numbers_are_the_measured_padding_effects():
               for m in ("reflect", "wrap", "edge")}
     assert [round(shifts[m], 4) for m in ("reflect", "wrap", "edge")] == [0.0014, 0.0037, 0.0067]
     assert 13 < min(shifts.values()) / case.tolerance.value_atol < 15
+    errors = [rel_error(_padded_gradient(W, m), case.grad) for m in ("reflect", "wrap", "edge")]
+    assert [round(e, 2) for e in errors] == [0.25, 0.42, 0.46]
     why = GS.meta["tolerances"]["float32"]["why"]
     assert "1.4e-3 (reflect) to 6.7e-3 (replicate)" in why and "14x" in why
+    assert "gradient error, 0.25 to 0.46," in why
+
+
+@pytest.mark.parametrize("mode", ["reflect", "wrap", "edge"])
+def test_padded_gradient_helper_matches_finite_differences(mode):
+    from entropy_ref.verify.variants import value_with_padding
+    W = np.random.default_rng(5).standard_normal((5, 6))
+    assert check_gradient(lambda w: value_with_padding(w, (1, 0), mode), _padded_gradient(W, mode),
+                          W) <= TOL_FD
 
 
 def test_spec_coverage():

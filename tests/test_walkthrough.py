@@ -108,3 +108,16 @@ def test_decimals_quoted_in_the_prose_are_printed_by_the_script(script_output):
     quoted = [t for t in NUMBER.findall(prose) if re.fullmatch(r"-?\d+\.\d{3,}", t)]
     missing = [t for t in quoted if t not in printed and t.lstrip("-") not in printed]
     assert not missing, f"numbers quoted on the page but not printed by the script: {missing}"
+
+
+def test_the_page_defines_the_matrix_the_script_uses():
+    """The page's first python block (run by tests/test_doc_snippets.py) builds the script's W."""
+    import numpy as np
+    text = DOC.read_text(encoding="utf-8")
+    first = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(first, namespace)
+    script_ns: dict = {}
+    source = SCRIPT.read_text(encoding="utf-8")
+    exec(source[source.index("W = np.array("):source.index("def as_int")], {"np": np}, script_ns)
+    assert np.array_equal(namespace["W"], script_ns["W"])

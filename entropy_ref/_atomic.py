@@ -7,12 +7,14 @@ one, never half a file, and no temporary file behind. New files get the usual pe
 
 Only a SIGKILL (or a power loss) between creating the temporary file and moving it into place can
 leave a temporary file behind. Its name, ``.<name>.<pid>-<random>.part``, records the writing
-process, and :func:`clean_stale_temps` removes those whose writer is no longer running; the
-trainer and the downloader call it when they start in a directory.
+process, and :func:`clean_stale_temps` removes those whose writer is no longer running:
+:func:`atomic_write` does so for its target before every write, and the trainer and the
+downloader for their whole directory when they start.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import secrets
@@ -63,6 +65,7 @@ def atomic_write(path, write) -> Path:
     b'ok' ['x.bin']
     """
     path = Path(path)
+    clean_stale_temps(path.parent, name=path.name)   # a killed earlier writer of this file
     fd, tmp = create_temp(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -96,13 +99,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def clean_stale_temps(directory, max_age: float = 86400.0) -> list[Path]:
+def clean_stale_temps(directory, max_age: float = 86400.0, name: str | None = None) -> list[Path]:
     """Remove the temporary files of :func:`create_temp` left in ``directory`` by dead writers.
 
     A temporary file is stale when the process that created it (its name records the pid) is
     no longer running; a name without a pid (older versions) is stale after ``max_age``
     seconds. Files of this process and of running processes are kept; other files are never
-    touched. A missing directory or a file that cannot be removed is skipped silently.
+    touched. A missing directory or a file that cannot be removed is skipped silently. With
+    ``name``, only the temporary files of that target file are considered (what
+    :func:`atomic_write` does before every write).
 
     Returns
     -------
@@ -120,7 +125,8 @@ def clean_stale_temps(directory, max_age: float = 86400.0) -> list[Path]:
     """
     removed = []
     try:
-        entries = list(Path(directory).iterdir())
+        entries = (list(Path(directory).iterdir()) if name is None
+                   else list(Path(directory).glob(f".{glob.escape(name)}.*.part")))
     except OSError:
         return removed
     now = time.time()

@@ -448,6 +448,17 @@ def test_atomic_write_still_leaves_nothing_behind(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
 
 
+def test_atomic_write_cleans_stale_temporaries_of_its_target_only(tmp_path):
+    """E.g. curve.csv, rewritten by prune-curve after a killed run, without a trainer start."""
+    mine = tmp_path / ".curve.csv.999999999-0123456789ab.part"
+    other = tmp_path / ".model.npz.999999999-0123456789ab.part"
+    mine.write_bytes(b"half")
+    other.write_bytes(b"half")
+    atomic_write_bytes(tmp_path / "curve.csv", b"whole")
+    assert not mine.exists() and other.exists()
+    assert (tmp_path / "curve.csv").read_bytes() == b"whole"
+
+
 def test_save_then_load_checkpoint_round_trip(tmp_path):
     from entropy_ref.mlp import init_mlp
     from entropy_ref.optim import adam_init

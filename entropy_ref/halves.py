@@ -23,7 +23,8 @@ import math
 
 import numpy as np
 
-from ._checks import DegenerateInputError, as_float_array, normalize_axes
+from ._checks import DegenerateInputError, as_float_array, normalize_axes, scale_exponent
+from ._outputs import check_out
 from .conventions import unit_divisor
 from .entropy import configuration_entropy_grad
 from .scharr import scharr_gradient, scharr_gradient_adjoint
@@ -46,20 +47,9 @@ def _prepare(W, axes, unit):
     return W, normalize_axes(axes, W.ndim), unit_divisor(unit)
 
 
-def _check_out(out, W):
-    if out is not None and (not isinstance(out, np.ndarray) or out.shape != W.shape
-                            or out.dtype != W.dtype):
-        raise ValueError(f"out must have shape {W.shape} and dtype {W.dtype}; got "
-                         f"{getattr(out, 'shape', type(out).__name__)}, "
-                         f"{getattr(out, 'dtype', '')}")
-    if out is not None and np.may_share_memory(out, W):
-        raise ValueError("out must not share memory with W (the gradient would overwrite W "
-                         "while it is still being read)")
-
-
 def _rescaled(W: np.ndarray):
     """``(2**-e W, e)`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale (eq. A5)."""
-    _, e = math.frexp(float(np.max(np.abs(W))))
+    e = scale_exponent(W)
     return np.ldexp(W, np.int32(-e)), e
 
 
@@ -125,7 +115,7 @@ def loghoyer_grad(W, unit: str = "nats", *, out=None):
     (True, array([0.02285714, 0.        , 0.01714286]))
     """
     W, divisor = as_float_array(W), unit_divisor(unit)
-    _check_out(out, W)
+    check_out(out, W.shape, W.dtype, who="loghoyer_grad", inputs=[("W", W)])
     scratch = np.empty_like(W)
     Ws, e, S, Q = _in_range(W, scratch)
     _check_nonzero(S, W, "loghoyer")
@@ -238,7 +228,7 @@ def rayleigh_grad(W, axes=None, unit: str = "nats", *, out=None):
     True
     """
     W, axes, divisor = _prepare(W, axes, unit)
-    _check_out(out, W)
+    check_out(out, W.shape, W.dtype, who="rayleigh_grad", inputs=[("W", W)])
     H, grad = configuration_entropy_grad(W, axes, unit, out=out)   # KtKW/(kE) - sign/S
     lh, lh_grad = loghoyer_grad(W, unit)                            # sign/S - W/Q
     grad += lh_grad                                                 # KtKW/(kE) - W/Q

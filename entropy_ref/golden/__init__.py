@@ -259,6 +259,8 @@ def load(version=VERSION, directory=None) -> GoldenSet:
     ------
     FileNotFoundError
         If the file does not exist (e.g. an unknown version).
+    entropy_ref._files.CorruptFileError
+        (a ``ValueError``) naming the file, if it is truncated, corrupt or lacks its metadata.
     """
     path = npz_path(version, directory)
     if not path.is_file():

@@ -620,3 +620,39 @@ def test_correct_port_passes_the_new_cases(profile):
     report = check(wrong(), cases=["batch_5x6x7_f64", "batch_5x6x7_f32", "reshape_4x7_f64",
                                    "row_1x7_f64", "volume_4x5x6_f32"], profile=profile)
     assert report.ok, str(report)
+
+
+# --- docs/diagnoses.md lists every name, and every test it cites exists ---------------------------
+
+def _diagnosis_names_in_the_source():
+    import re
+    from pathlib import Path
+    import entropy_ref.verify as verify
+    names = set()
+    for path in Path(verify.__file__).parent.glob("*.py"):
+        text = path.read_text()
+        names |= set(re.findall(r'Diagnosis\(\s*"([a-z_0-9]+)"', text))
+        names |= set(re.findall(r'name = "(prop_[a-z_]+)"', text))
+    names |= {name for group in offset_candidates(3, 600, batch=24) for name, _, _ in group}
+    return names
+
+
+def test_every_diagnosis_name_is_documented_in_docs_diagnoses():
+    from pathlib import Path
+    page = (Path(__file__).resolve().parent.parent / "docs" / "diagnoses.md").read_text()
+    names = _diagnosis_names_in_the_source()
+    assert {"additive_eps", "batch_mean", "other_kernel", "memory_order", "prop_euler"} <= names
+    missing = sorted(n for n in names if f"`{n}`" not in page)
+    assert not missing, f"not in docs/diagnoses.md: {missing}"
+
+
+def test_every_test_cited_in_docs_diagnoses_exists():
+    import re
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    page = (root / "docs" / "diagnoses.md").read_text()
+    cited = set(re.findall(r"`(test_[a-z0-9_]+)`", page))
+    cited |= set(re.findall(r"`tests/\w+\.py::(test_\w+)`", page))
+    source = "".join(p.read_text() for p in (root / "tests").glob("test_*.py"))
+    assert len(cited) > 30
+    assert not sorted(t for t in cited if f"def {t}(" not in source)

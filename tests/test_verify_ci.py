@@ -34,7 +34,8 @@ def test_assert_conforms_fails_a_port_that_crashes_on_float32():
         if W.dtype != np.float64:
             raise TypeError(f"expected float64, got {W.dtype}")
         return entropy_ref.configuration_entropy_grad(W, axes)
-    with pytest.raises(AssertionError, match="3 errored"):
+    n32 = sum(c.W.dtype == np.float32 for c in GS.values())
+    with pytest.raises(AssertionError, match=f"{n32} errored"):
         assert_conforms(float64_only, properties=False)
     with pytest.raises(AssertionError, match="TypeError: expected float64, got float32"):
         assert_conforms(float64_only, profile="float32", properties=False)
@@ -159,3 +160,27 @@ def test_jax_returns_are_accepted():
         return value_and_grad(jnp.asarray(W))       # JAX arrays, returned as they are
     report = assert_conforms(port)
     assert report.skipped == [c.name for c in GS.values() if c.W.ndim != 2]
+
+
+def _doc_pytest_file(first_line: str) -> str:
+    """The ```python block of docs/verifying.md whose first line is ``first_line``."""
+    from pathlib import Path
+    import re
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "verifying.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", doc, flags=re.S):
+        if block.startswith(first_line):
+            return block
+    raise AssertionError(f"no block starting with {first_line!r} in docs/verifying.md")
+
+
+@pytest.mark.parametrize("name,module", [("test_torch_port.py", "torch"), ("test_jax_port.py", "jax")])
+def test_the_pytest_files_of_the_docs_pass_under_pytest(tmp_path, name, module):
+    import subprocess
+    import sys
+    pytest.importorskip(module)
+    (tmp_path / name).write_text(_doc_pytest_file(f"# {name}"))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", name],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    n_tests = _doc_pytest_file(f"# {name}").count("\ndef test_")
+    assert f"{n_tests} passed" in run.stdout

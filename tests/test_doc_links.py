@@ -185,3 +185,15 @@ def test_slug_follows_github():
     assert slug("8. What $H_C$ measures") == "8-what-h_c-measures"
     assert slug("The sign question") == "the-sign-question"
     assert slug("The Rayleigh quotient in one paragraph") == "the-rayleigh-quotient-in-one-paragraph"
+
+
+def test_readme_and_index_give_the_papers_title():
+    """Issue 11, error 9: one title for the paper, the one on the paper itself."""
+    titles = []
+    for page in ("README.md", "docs/index.md"):
+        text = " ".join((REPO_ROOT / page).read_text(encoding="utf-8").split())
+        m = re.search(r"Bayandorian, \*([^*]+)\*", text)
+        assert m, f"{page} should cite the paper as: Bayandorian, *Title*"
+        titles.append(m.group(1))
+    assert titles[0] == titles[1]
+    assert titles[0].lower() == "a novel, scale-invariant, differentiable, efficient, scalable regularizer"

@@ -7,6 +7,7 @@ safety net of :func:`entropy_ref.verify.diagnose.diagnose` (that would hide a bu
 
 import functools
 import math
+import os
 import warnings
 
 import numpy as np
@@ -21,7 +22,7 @@ from entropy_ref.verify.diagnose import INTERNAL_ERROR
 check = functools.partial(_check, properties=False)   # the golden cases only
 
 CASES = ["tiny_2x2_f64", "rect_3x5_f64", "sparse_signed_12x10_f64", "conv_8x3x5x5_f64",
-         "square_6x6_f32"]
+         "square_6x6_f32", "batch_5x6x7_f64", "row_1x7_f64"]
 GS = golden.load()
 
 SCALARS = st.sampled_from([0.0, -0.0, 1.0, -1.0, 1e-300, 1e300, -1e300, math.inf, -math.inf,
@@ -127,16 +128,17 @@ def _assert_judged(report):
     str(report)                               # the table renders
 
 
+@pytest.mark.parametrize("profile", ["float64", "float32"])
 @pytest.mark.parametrize("name", CASES)
-@settings(max_examples=120, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=int(os.environ.get("ENTROPY_REF_FUZZ_EXAMPLES", "80")), deadline=None,
+          derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
-def test_no_return_value_crashes_the_kit(name, data):
+def test_no_return_value_crashes_the_kit(name, profile, data):
     case = GS[name]
     returned = data.draw(wrong_return(case))
     with warnings.catch_warnings():
         warnings.simplefilter("error")        # no overflow / invalid-value warnings leak either
-        report = check(lambda W, axes: returned, cases=name)
+        report = check(lambda W, axes: returned, cases=name, profile=profile)
     _assert_judged(report)
 
 

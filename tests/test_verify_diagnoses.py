@@ -656,3 +656,55 @@ def test_every_test_cited_in_docs_diagnoses_exists():
     source = "".join(p.read_text() for p in (root / "tests").glob("test_*.py"))
     assert len(cited) > 30
     assert not sorted(t for t in cited if f"def {t}(" not in source)
+
+
+# --- the same mistakes in a real PyTorch port (F.conv2d + autograd), float64 and float32 ----------
+
+def _torch_port(dtype="float64", eps=0.0, log2_energy=False, smooth=(3.0, 10.0, 3.0), norm=None,
+                only_x=False, reshape=False, batch_mean=False):
+    """``fn(W, axes)`` written the way a PyTorch user would, with one switchable mistake."""
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+
+    def fn(W, axes):
+        shape = W.shape
+        t = torch.tensor(np.asarray(W), dtype=getattr(torch, dtype), requires_grad=True)
+        x = t.reshape(shape[1], shape[0]) if reshape else t       # meant t.T
+        x = x.reshape(-1, 1, *x.shape[-2:])                      # (batch, 1, R, C)
+        s = torch.tensor(smooth, dtype=x.dtype)
+        kx = torch.outer(s / s.sum(), torch.tensor([1.0, 0.0, -1.0], dtype=x.dtype) / 2)
+        gx = F.conv2d(x, kx.reshape(1, 1, 3, 3), padding=1)      # cross-correlation: harmless
+        gy = F.conv2d(x, kx.T.reshape(1, 1, 3, 3), padding=1)
+        energy = (gx ** 2).sum() if only_x else ((gx ** 2).sum() + (gy ** 2).sum()) / 2
+        if batch_mean:
+            energy = energy / x.shape[0]
+        if norm == "ord1":
+            S = torch.linalg.norm(x[0, 0], ord=1)
+        else:
+            S = t.abs().sum()
+        log_e = torch.log2 if log2_energy else torch.log
+        value = 0.5 * log_e(energy + eps) - torch.log(S + eps)
+        value.backward()
+        return value, t.grad
+    return fn
+
+
+TORCH_MISTAKES = [
+    (dict(eps=1e-3), "tiny_2x2_f64", "additive_eps"),
+    (dict(log2_energy=True), "rect_3x5_f64", "log_base_mixed"),
+    (dict(smooth=(1.0, 2.0, 1.0)), "linspace_8x9_f64", "other_kernel"),
+    (dict(smooth=(1.0, 1.0, 1.0)), "lenet300_fc3_f64", "other_kernel"),
+    (dict(norm="ord1"), "linspace_8x9_f64", "matrix_norm"),
+    (dict(only_x=True), "tall_9x4_f64", "one_component"),
+    (dict(reshape=True), "reshape_4x7_f64", "memory_order"),
+    (dict(batch_mean=True), "batch_5x6x7_f64", "batch_mean"),
+]
+
+
+@pytest.mark.parametrize("dtype,profile", [("float64", "float64"), ("float64", "float32"),
+                                           ("float32", "float32")])
+@pytest.mark.parametrize("mistake,case,name", TORCH_MISTAKES)
+def test_a_pytorch_port_with_each_mistake_gets_its_name(mistake, case, name, dtype, profile):
+    assert check(_torch_port(dtype), cases=case, profile=profile).ok        # the correct port
+    report = check(_torch_port(dtype, **mistake), cases=case, profile=profile)
+    assert not report.ok and _names(report, case) == {name}, str(report)

@@ -1,16 +1,22 @@
 """Verification kit: check another implementation of ``H_C`` against the golden vectors.
 
-Two ways in, one report:
+Ways in, one report:
 
-* :func:`check` calls your function ``fn(W) -> (value, grad)`` on every golden case it can take;
+* :func:`check` calls your function ``fn(W) -> (value, grad)`` on every golden case it can take,
+  then runs property checks on it at random shapes and scales (:mod:`.properties`); strict: only
+  ``NotImplementedError`` (:class:`Unsupported`) skips a case, any other exception is an error;
+* :func:`assert_conforms` is the same for a test suite: ``AssertionError`` with the report
+  (CLI: ``entropy-ref verify --fn MODULE:FUNCTION``);
+* ``profile="float32"`` judges a float32 port at float32 rounding (:mod:`.profiles`);
 * :func:`check_file` (CLI: ``entropy-ref verify THEIRS.npz``) reads outputs your implementation
   stored in an ``.npz`` (key layout in :mod:`entropy_ref.verify.files`; write one from Python
   with :func:`save_outputs`).
 
-The :class:`Report` holds, per case, the value and gradient errors, pass/fail against the case's
-tolerance and, for failures, diagnoses naming the usual porting mistakes (``sign_flipped``,
-``kernel_normalisation``, ``half_in_log_missing``, ``mean_instead_of_sum``, ``correlation``,
-``padding``, ``transposed``, ``float32_precision``, ...). ``docs/verifying.md`` explains each.
+The :class:`Report` holds, per case, the value and gradient errors, pass / FAIL / ERROR / skipped
+against the case's tolerance and, for failures, diagnoses naming the usual porting mistakes
+(``sign_flipped``, ``kernel_normalisation``, ``half_in_log_missing``, ``mean_instead_of_sum``,
+``correlation``, ``padding``, ``transposed``, ``float32_precision``, ...), and the property
+checks. ``docs/verifying.md`` explains the kit, ``docs/diagnoses.md`` each diagnosis.
 
 Examples
 --------
@@ -21,8 +27,8 @@ Examples
 ...     H, g = configuration_entropy_grad(W)
 ...     return H + np.log(32.0), g
 >>> report = check(integer_kernel_port, cases=["lenet300_fc3_f64"])
->>> report.ok, report.diagnosis_names()
-(False, {'kernel_normalisation'})
+>>> report.ok, report.diagnosis_names(), sorted(report.property_names())
+(False, {'kernel_normalisation'}, ['prop_value'])
 """
 
 from .check import Unsupported, accepts_axes, assert_conforms, check

@@ -87,7 +87,8 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
     fn : callable
         ``fn(W)`` returns ``(value, grad)`` (or ``(value, grad, components)`` to also check the
         Scharr components, in the order of the case's axes: ``(g_x, g_y)`` for a matrix). ``W`` is
-        a fresh writable NumPy array of the case's dtype; return anything ``np.asarray`` accepts.
+        a fresh writable NumPy array of the case's dtype (float32 under ``profile="float32"``);
+        return NumPy arrays, scalars, torch tensors (detached for you) or JAX arrays.
         If ``fn`` has an ``axes`` parameter (or ``**kwargs``) it is called as
         ``fn(W, axes=case.axes)`` on every case (``(1, 0)`` for matrices, ``(2, 3)`` for the conv
         tensor...); otherwise it is called as ``fn(W)`` on the matrix cases only and the N-D cases

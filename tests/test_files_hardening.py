@@ -119,6 +119,8 @@ def test_bit_flip_in_a_member_fails_the_crc(run_dir):
      "float32"),
     ({"W9": np.zeros((2, 2), np.float32)}, "unexpected array 'W9'"),
     ({"extra": np.zeros(2)}, "unexpected array 'extra'"),
+    ({"W01": np.zeros((2, 2), np.float32)}, "unexpected array 'W01'"),
+    ({"W1": np.zeros(10, np.float32)}, "W1 has shape (10,), expected a matrix"),
     ({"adam_v_W0": None}, "no 'adam_v_W0' array"),
 ])
 def test_inconsistent_checkpoint_is_refused(run_dir, change, needle):

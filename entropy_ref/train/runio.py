@@ -72,7 +72,6 @@ def save_checkpoint(run_dir, params, opt_state, epoch, rng):
 
 
 _SCALARS = {"format": "i", "epoch": "i", "adam_t": "i", "rng_state": "U"}
-_PARAM = re.compile(r"(?:adam_[mv]_)?([Wb])(\d+)$")
 
 
 def _checkpoint_problem(headers, sizes, dtype):
@@ -86,21 +85,18 @@ def _checkpoint_problem(headers, sizes, dtype):
                 "integer" if kind == "i" else "string")
     if headers["rng_state"][1].itemsize > 2**20:
         return "'rng_state' is implausibly long"
-    unknown = [k for k in headers if k not in _SCALARS and not _PARAM.match(k)]
-    if unknown:
-        return f"unexpected array {unknown[0]!r}"
     n = 0
     while f"W{n}" in headers:
         n += 1
     if n == 0:
         return "no weight matrices (W0, W1, ...)"
-    for l in range(n):
-        for key in ("W", "b"):
-            for prefix in ("", "adam_m_", "adam_v_"):
-                if f"{prefix}{key}{l}" not in headers:
-                    return f"no '{prefix}{key}{l}' array"
-    if len(headers) != len(_SCALARS) + 6 * n:
-        extra = sorted(k for k in headers if k not in _SCALARS and int(_PARAM.match(k)[2]) >= n)
+    expected = {f"{prefix}{key}{l}" for l in range(n) for key in ("W", "b")
+                for prefix in ("", "adam_m_", "adam_v_")}
+    missing = sorted(expected - set(headers))
+    if missing:
+        return f"no {missing[0]!r} array"
+    extra = sorted(set(headers) - expected - set(_SCALARS))
+    if extra:
         return f"unexpected array {extra[0]!r} (the weights are W0..W{n - 1})"
     shapes = [headers[f"W{l}"][0] for l in range(n)]
     dt = headers["W0"][1]
@@ -109,9 +105,10 @@ def _checkpoint_problem(headers, sizes, dtype):
     if dtype is not None and dt != np.dtype(dtype):
         return f"W0 has dtype {dt}, but config.json says {np.dtype(dtype)}"
     for l, shape in enumerate(shapes):
-        if len(shape) != 2 or (l and shape[1] != shapes[l - 1][0]):
-            return f"W{l} has shape {shape}, which does not chain with W{l - 1} {shapes[l - 1]}" \
-                if l else f"W0 has shape {shape}, expected a matrix"
+        if len(shape) != 2:
+            return f"W{l} has shape {shape}, expected a matrix"
+        if l and shape[1] != shapes[l - 1][0]:
+            return f"W{l} has shape {shape}, which does not chain with W{l - 1} {shapes[l - 1]}"
         want = {"W": shape, "b": (shape[0],)}
         for key in ("W", "b"):
             for prefix in ("", "adam_m_", "adam_v_"):

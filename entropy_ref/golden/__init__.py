@@ -235,8 +235,9 @@ def _version(version) -> int:
     """``2``, ``"2"``, ``"v2"`` -> 2; anything else is a ``ValueError`` naming the shipped versions."""
     text = str(version).strip().lower().removeprefix("v")
     if isinstance(version, bool) or not text.isdigit():
+        shipped = ", ".join(p.stem.split("_v")[-1] for p in sorted(_DIR.glob("golden_v*.npz")))
         raise ValueError(f"golden version must be a number such as 2 or 'v2'; got {version!r} "
-                         f"(shipped: {', '.join(p.stem.split('_v')[-1] for p in sorted(_DIR.glob('golden_v*.npz')))})")
+                         f"(shipped: {shipped})")
     return int(text)
 
 

@@ -248,12 +248,13 @@ def shape_diagnosis(case, what: str, arr, value: float) -> Diagnosis:
         for perm in itertools.permutations(range(len(want))):
             if tuple(want[p] for p in perm) != got or perm == tuple(range(len(want))):
                 continue
-            if close(np.transpose(arr, np.argsort(perm)), case.grad):
+            back = tuple(int(i) for i in np.argsort(perm))
+            if close(np.transpose(arr, back), case.grad):
+                fix = "grad.T" if len(want) == 2 else f"np.transpose(grad, {back})"
                 return Diagnosis("transposed", (
                     f"{what} has shape {got}, the shape of W {want} with axes permuted by {perm}"
                     f"{' (W.T)' if len(want) == 2 else ''}; once permuted back it matches the "
-                    "reference, so only the layout is wrong: return it in W's layout "
-                    f"({'grad.T' if len(want) == 2 else f'np.transpose(grad, {tuple(np.argsort(perm))})'})"))
+                    f"reference, so only the layout is wrong: return it in W's layout ({fix})"))
         return Diagnosis("shape_mismatch", (
             f"{what} has shape {got}, W's shape {want} with axes permuted, but permuting it back "
             "does not give the reference either: the values are wrong as well"))

@@ -1,5 +1,7 @@
 """entropy_ref.verify: check(fn), check_file / the verify CLI, skipping, the report, malformed files."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -308,3 +310,26 @@ def test_not_an_npz_file(tmp_path, capsys):
         check_file(pickled, cases="tiny_2x2_f64")
     assert main(["verify", str(text)]) == 2
     assert "not a readable .npz" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs,error,needle", [
+    ({"profile": None}, ValueError, "profile must be one of"),
+    ({"profile": "float16"}, ValueError, "profile must be one of"),
+    ({"seed": -1}, ValueError, "seed must be a non-negative integer"),
+    ({"seed": "abc"}, ValueError, "seed must be a non-negative integer"),
+    ({"seed": 1.5}, ValueError, "seed must be a non-negative integer"),
+    ({"properties": "yes"}, TypeError, "properties must be True or False"),
+    ({"skip_on": "NotImplementedError"}, TypeError, "skip_on must be an exception class"),
+    ({"skip_on": ()}, TypeError, "skip_on must be an exception class"),
+    ({"cases": 3}, TypeError, "cases must be a case name"),
+    ({"exclude": [1, 2]}, TypeError, "exclude must be a case name"),
+    ({"exclude": "nope_*"}, ValueError, "no golden case matches 'nope_*'"),
+])
+def test_hostile_arguments_are_one_line_errors(kwargs, error, needle):
+    with pytest.raises(error, match=re.escape(needle)):
+        check(reference, **kwargs)
+
+
+def test_a_non_callable_fn_is_refused():
+    with pytest.raises(TypeError, match="fn must be callable"):
+        check(np.ones(3))

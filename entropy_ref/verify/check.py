@@ -77,6 +77,31 @@ def _name(fn) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
 
+def _is_patterns(x) -> bool:
+    return x is None or isinstance(x, str) or (
+        hasattr(x, "__iter__") and not isinstance(x, (bytes, dict))
+        and all(isinstance(p, str) for p in x))
+
+
+def _validate(fn, cases, exclude, skip_on, properties, seed) -> None:
+    """One-line errors for arguments of :func:`check` that would otherwise fail deep inside."""
+    if not callable(fn):
+        raise TypeError(f"fn must be callable, fn(W[, axes]) -> (value, grad); got "
+                        f"{type(fn).__name__}")
+    for name, value in (("cases", cases), ("exclude", exclude)):
+        if not _is_patterns(value):
+            raise TypeError(f"{name} must be a case name or pattern, or a list of them; got "
+                            f"{type(value).__name__}")
+    kinds = skip_on if isinstance(skip_on, tuple) else (skip_on,)
+    if not kinds or not all(isinstance(k, type) and issubclass(k, BaseException) for k in kinds):
+        raise TypeError(f"skip_on must be an exception class or a tuple of them (e.g. "
+                        f"NotImplementedError); got {skip_on!r}")
+    if not isinstance(properties, bool):
+        raise TypeError(f"properties must be True or False, got {properties!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+
 def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str = "float64",
           exclude=None, skip_on=NotImplementedError, properties: bool = True, seed: int = 0,
           golden_set=None) -> Report:
@@ -140,6 +165,7 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
     True
     """
     gs = golden_set if golden_set is not None else golden.load()
+    _validate(fn, cases, exclude, skip_on, properties, seed)
     validate_profile(profile)
     if loss not in golden.LOSSES:
         raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")

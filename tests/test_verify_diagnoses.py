@@ -708,3 +708,17 @@ def test_a_pytorch_port_with_each_mistake_gets_its_name(mistake, case, name, dty
     assert check(_torch_port(dtype), cases=case, profile=profile).ok        # the correct port
     report = check(_torch_port(dtype, **mistake), cases=case, profile=profile)
     assert not report.ok and _names(report, case) == {name}, str(report)
+
+
+def test_the_numbers_in_docs_diagnoses_are_the_codes():
+    from pathlib import Path
+    page = (Path(__file__).resolve().parent.parent / "docs" / "diagnoses.md").read_text()
+    assert "`MATCH = 1e-3`" in page and MATCH == 1e-3
+    offsets = {round(d, 4) for group in offset_candidates(2, 100) for _, _, d in group}
+    for text, value in [("+log 32 = 3.4657", math.log(32)), ("+log 16 = 2.7726", math.log(16)),
+                        ("+log 2 = 0.6931", math.log(2)), ("+½ log 2 = 0.3466", 0.5 * math.log(2))]:
+        assert text in page and round(value, 4) in offsets
+    assert "1/ln 2 = 1.4427" in page and round(1 / math.log(2), 4) == 1.4427
+    assert "1/ln 10 = 0.4343" in page and round(1 / math.log(10), 4) == 0.4343
+    scales = golden.load()["batch_5x6x7_f64"].recipe
+    assert "matrices of scales 0.5 to 8" in page and "[0.5, 1.0, 2.0, 4.0, 8.0]" in scales

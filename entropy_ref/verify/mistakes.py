@@ -123,7 +123,7 @@ def other_kernel_components(case, comps: dict) -> list:
     W = case.W
     for name, (smoothing, integer, norm) in EDGE_KERNELS.items():
         ref = dict(zip(case.axes, kernel_components(W, case.axes, smoothing)))
-        scales = []
+        scales, signs = [], []
         for c in comps.values():
             fit = None
             for r in ref.values():
@@ -133,14 +133,18 @@ def other_kernel_components(case, comps: dict) -> list:
                 s = float(np.vdot(c, r)) / rr
                 if s != 0.0 and close(c, s * r):
                     fit = abs(s)
+                    signs.append(s < 0)
                     break
             scales.append(fit)
         if scales and all(s is not None for s in scales) and max(scales) <= min(scales) * (1 + MATCH):
             s = scales[0]
             how = (f"the integer kernel {integer} (no 1/{norm:g})" if abs(s / norm - 1) < MATCH
                    else f"{integer} / {norm / s:.4g}")
+            negated = (" (negated, as cross-correlation gives: that part is harmless)"
+                       if all(signs) else "")
             return [Diagnosis("other_kernel", (
-                f"the components are those of the {name} kernel, {how}, instead of {_SCHARR}"))]
+                f"the components are those of the {name} kernel, {how}, instead of {_SCHARR}"
+                f"{negated}"))]
     return []
 
 

@@ -76,6 +76,13 @@ def add_parser(subparsers):
     p.add_argument("--long-epochs", type=int, help="epochs of the study long (full: 60)")
     p.add_argument("--long-max", type=int, metavar="N",
                    help="at most N still-climbing methods in the study long (full: 2)")
+    for name, what in (("ablation", "ablation rows"), ("layout", "receptive-field variant"),
+                       ("long", "study long")):
+        p.add_argument(f"--{name}-seeds", type=int, metavar="N",
+                       help=f"seeds of the {what} (default: --seeds)")
+    p.add_argument("--layout-no-select", dest="layout_select", action="store_false",
+                   default=None, help="train the receptive-field variant at the lambda chosen "
+                   "for the matrix layout instead of choosing its own on the validation split")
     p.set_defaults(run=run)
     return p
 
@@ -95,7 +102,9 @@ def _studies(text):
 def study_from_args(args):
     """:class:`StudySettings` = the preset's, then the options given."""
     from ..reproduce.study_settings import STUDY_PRESETS, StudySettings
-    given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max")
+    given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max",
+                                           "ablation_seeds", "layout_seeds", "long_seeds",
+                                           "layout_select")
              if getattr(args, f, None) is not None}
     try:
         return StudySettings(**{**STUDY_PRESETS[args.preset], **given, "studies": args.study})

@@ -37,7 +37,9 @@ ABLATION = ("sparsity", "loghoyer", "rayleigh")
 def _fair_settings(ctx):
     """The protocol with the fair grids and the selection curves' step."""
     return dataclasses.replace(ctx.settings, select_grid=ctx.study.fair_grid,
-                               step=ctx.study.select_step or ctx.settings.step)
+                               step=ctx.study.select_step or ctx.settings.step,
+                               select_epochs=ctx.study.select_epochs
+                               or ctx.settings.select_epochs)
 
 
 def halves_per_layer(params):
@@ -121,13 +123,13 @@ def fair(ctx):
     return {"selection": selection, "dense": dense, "methods": methods,
             "val_size": s.select_val_size, "target": s.select_target,
             "select_step": _fair_settings(ctx).step,
-            "select_epochs": s.select_epochs or s.epochs}
+            "select_epochs": _fair_settings(ctx).select_epochs or s.epochs}
 
 
 def estimate_ablation(ctx):
     lam = ctx.study.ablation_lam
     return sum(ctx.cost(ctx.train_config(reg, lam, seed))
-               for reg in ABLATION for seed in range(ctx.settings.seeds))
+               for reg in ABLATION for seed in range(ctx.study.ablation_seeds or ctx.settings.seeds))
 
 
 def ablation(ctx):
@@ -138,7 +140,7 @@ def ablation(ctx):
     for reg in ABLATION:
         label = f"{reg} (λ={lam:g})"
         rec = seeds_record(ctx, label, reg, lam, f"the paper's lambda {lam:g}",
-                           dense_summary=dense["summary"])
+                           seeds=ctx.study.ablation_seeds, dense_summary=dense["summary"])
         methods.append(_with_halves(ctx, rec, reg, lam))
     tuned = {m["reg"]: m["lam"] for m in ctx.results["fair"]["methods"]}
     return {"lam": lam, "methods": methods, "tuned_lam": {r: tuned.get(r) for r in ABLATION}}

@@ -151,10 +151,11 @@ def estimate_layout(ctx):
     from .study_fair import _fair_settings
     fs = _fair_settings(ctx)
     grid = dict(ctx.study.fair_grid)[ctx.study.layout_reg]
-    total = sum(ctx.cost(selection_config(fs, ctx.study.layout_reg, lam, extra)) for lam in grid)
+    total = sum(ctx.cost(selection_config(fs, ctx.study.layout_reg, lam, extra)) for lam in grid) \
+        if ctx.study.layout_select else 0.0
     return total + sum(min(ctx.cost(ctx.train_config(ctx.study.layout_reg, lam, seed, None,
                                                      extra)) for lam in grid)
-                       for seed in range(s.seeds)) + 5.0
+                       for seed in range(ctx.study.layout_seeds or s.seeds)) + 5.0
 
 
 def _permutation_table(ctx):
@@ -192,18 +193,22 @@ def layout(ctx):
     st, fs = ctx.study, _fair_settings(ctx)
     reg, grid = st.layout_reg, dict(st.fair_grid)[st.layout_reg]
     rows = []
-    for lam in grid:
-        est = ctx.cost(selection_config(fs, reg, lam, extra))
-        one = dataclasses.replace(fs, select_grid=((reg, (lam,)),))
-        rows += select_lambda(ctx.store, one, reg, lambda *a: None, extra)["rows"]
-        ctx.tracker.step(est, f"selection {reg} (receptive field) lambda {lam:g}")
-    chosen = rows[choose(rows)]["lam"]
+    if st.layout_select:
+        for lam in grid:
+            est = ctx.cost(selection_config(fs, reg, lam, extra))
+            one = dataclasses.replace(fs, select_grid=((reg, (lam,)),))
+            rows += select_lambda(ctx.store, one, reg, lambda *a: None, extra)["rows"]
+            ctx.tracker.step(est, f"selection {reg} (receptive field) lambda {lam:g}")
+        chosen = rows[choose(rows)]["lam"]
+    else:
+        chosen = ctx.results["fair"]["selection"][reg]["chosen"]
     label = f"{reg}-rf"
     rec = seeds_record(ctx, label, reg, chosen, "W1's operator over each unit's 28x28 "
-                       "receptive field; lambda chosen on the validation split", extra=extra,
+                       "receptive field", extra=extra, seeds=st.layout_seeds,
                        dense_summary=ctx.results["fair"]["dense"]["summary"])
     rec = _with_halves(ctx, rec, reg, chosen)
     result["variant"] = rec
-    result["selection"] = {"reg": reg, "grid": [float(v) for v in grid], "rows": rows,
-                           "chosen": chosen, "option": {k: v for k, v in extra.items()}}
+    result["selection"] = {"reg": reg, "grid": [float(v) for v in grid] if rows else [],
+                           "rows": rows, "chosen": chosen, "validated": bool(rows),
+                           "option": {k: v for k, v in extra.items()}}
     return result

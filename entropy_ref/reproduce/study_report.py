@@ -49,8 +49,8 @@ def _halves_sum(m):
 def ablation(results):
     """The halves of l_C at λ = 1 and tuned: accuracy, nonzero needed, final halves."""
     targets = tuple(t for t in (0.9, 0.95, 0.96, 0.97) if t in _targets(results))
-    header = ["method", "λ", "unpruned acc. %"] + [f"nonzero @ {100 * t:g}%" for t in targets] \
-        + ["Σ_l loghoyer(W_l)", "Σ_l rayleigh(W_l)"]
+    header = ["method", "λ", "seeds", "unpruned acc. %"] + \
+        [f"nonzero @ {100 * t:g}%" for t in targets] + ["Σ_l loghoyer(W_l)", "Σ_l rayleigh(W_l)"]
     fair = results["fair"]
     tuned = {m["reg"]: m for m in fair["methods"]}
     rows = []
@@ -58,7 +58,8 @@ def ablation(results):
     rec += [(tuned[r], f"{r} (tuned)") for r in ("sparsity", "loghoyer", "rayleigh") if r in tuned]
     for m, label in rec:
         s = m["summary"]
-        rows.append([label, "—" if not m["lam"] else f"{m['lam']:g}", fmt_acc(s["final_accuracy"])]
+        rows.append([label, "—" if not m["lam"] else f"{m['lam']:g}", str(s["n_seeds"]),
+                     fmt_acc(s["final_accuracy"])]
                     + [fmt_count(s["targets"][f"{t:g}"], s["n_seeds"]) for t in targets]
                     + list(_halves_sum(m)))
     return header, rows
@@ -68,7 +69,7 @@ def long_table(results):
     """Short vs long training (same seeds): accuracy, nonzero needed, ratio to dense."""
     lg = results["long"]
     targets = tuple(t for t in (0.95, 0.96, 0.97) if t in _targets(results))
-    header = ["method", "epochs", "unpruned acc. %"] + \
+    header = ["method", "epochs", "seeds", "unpruned acc. %"] + \
         [f"nonzero @ {100 * t:g}%" for t in targets] + ["÷ dense @ 96%"]
     rows = []
     longs = {m["short_label"]: m for m in lg["methods"]}
@@ -77,7 +78,7 @@ def long_table(results):
         for epochs, s in ((lg["short_epochs"], lg["short_same_seeds"][label]),
                           (lg["epochs"], longs[label]["summary"])):
             ratio = s["targets"]["0.96"]["ratio_to_dense"]
-            rows.append([label, str(epochs), fmt_acc(s["final_accuracy"])]
+            rows.append([label, str(epochs), str(s["n_seeds"]), fmt_acc(s["final_accuracy"])]
                         + [fmt_count(s["targets"][f"{t:g}"], s["n_seeds"]) for t in targets]
                         + ["—" if ratio is None else f"{ratio:.3f}"])
     return header, rows
@@ -139,6 +140,8 @@ def tables(results):
     for name, (fn, study) in TABLES.items():
         if study not in results or (name.startswith("layout_") and name != "layout_permutations"
                                     and not results["layout"].get("variant")):
+            continue
+        if name == "layout_selection" and not results["layout"]["selection"]["rows"]:
             continue
         out[name] = render_markdown(*fn(results))
     return out

@@ -71,11 +71,16 @@ class StudySettings:
         Which studies to run (:data:`STUDIES` order).
     fair_grid : tuple of (str, tuple of float)
         Validation lambda grid per method (the methods of ``fair``, in table order).
+    select_epochs : int or None
+        Epochs of the validation runs of the lambda selection (None: the protocol's
+        ``select_epochs`` or ``epochs``). The same for every method.
     select_step : float or None
         Percentile step of the validation curves of the lambda selection (None: the protocol's
         ``step``). Coarser than the test curves to save time; the same for every method.
     ablation_lam : float
         The paper's lambda for the ablation rows.
+    ablation_seeds : int or None
+        Seeds of the ablation rows (None: all).
     finetune_levels : tuple of float
         Percent of the weights removed (points of the pruning sweep).
     finetune_epochs : int
@@ -87,6 +92,11 @@ class StudySettings:
     layout_field, layout_value
         The :class:`~entropy_ref.train.TrainConfig` field and value that select the
         receptive-field layout (None: the trainer has no such option; part (b) is skipped).
+    layout_select : bool
+        Choose the variant's lambda on the validation split over the fair grid (False: use the
+        lambda chosen for ``layout_reg`` in the matrix layout).
+    layout_seeds : int or None
+        Seeds of the variant (None: all).
     long_epochs : int
     long_methods : tuple of str or None
         Methods of ``long``; None: those whose test accuracy still rose by at least
@@ -98,14 +108,18 @@ class StudySettings:
 
     studies: tuple = STUDIES
     fair_grid: tuple = FAIR_GRID
+    select_epochs: int | None = None
     select_step: float | None = 0.5
     ablation_lam: float = 1.0
+    ablation_seeds: int | None = None
     finetune_levels: tuple = (50.0, 80.0, 90.0, 95.0, 97.0, 98.0, 99.0)
     finetune_epochs: int = 2
     layout_permutations: int = 20
     layout_reg: str = "sparsity"
     layout_field: str | None = "layout"
     layout_value: object = "receptive"
+    layout_select: bool = True
+    layout_seeds: int | None = None
     long_epochs: int = 60
     long_methods: tuple | None = None
     long_climb: float = 0.001
@@ -129,10 +143,11 @@ class StudySettings:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-        if self.long_seeds is not None and (not isinstance(self.long_seeds, int)
-                                            or self.long_seeds < 1):
-            raise ValueError(f"long_seeds must be an integer >= 1 or None, got "
-                             f"{self.long_seeds!r}")
+        for name in ("long_seeds", "ablation_seeds", "layout_seeds", "select_epochs"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
         if not self.ablation_lam > 0:
             raise ValueError(f"ablation_lam must be > 0, got {self.ablation_lam}")
 

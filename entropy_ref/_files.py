@@ -218,44 +218,42 @@ def read_npz(path, what: str, select=None, headers_check=None, max_bytes: int = 
     if head == NPY_MAGIC:
         raise CorruptFileError(f"{path}: corrupt {what} (holds a single array (.npy), not an "
                                ".npz archive of named arrays)")
-    arrays, problems, budget = {}, [], int(max_bytes)
-    member = None
     try:
-        with zipfile.ZipFile(path) as zf:
-            headers = _headers(zf, path, what)
-            if headers_check is not None:
-                problem = headers_check({k: (h[1], h[3]) for k, h in headers.items()})
-                if problem:
-                    raise corrupt(path, what, problem)
-            for key, (info, shape, fortran, dtype, header_len) in headers.items():
-                member = info.filename
-                if dtype.hasobject:
-                    problems.append(f"{key}: stored as Python objects (pickled); save numeric "
-                                    "arrays")
-                    continue
-                wanted = True if select is None else select(key, shape, dtype)
-                if wanted is False:
-                    continue
-                if wanted is not True:
-                    problems.append(f"{key}: {wanted}")
-                    continue
-                count = math.prod(shape)
-                budget -= count * dtype.itemsize
-                if budget < 0:
-                    raise corrupt(path, what, f"its arrays hold more than {max_bytes} bytes "
-                                  f"(member {member!r} is {count * dtype.itemsize} bytes)")
-                with zf.open(info) as f:
-                    f.read(header_len)
-                    flat = _read_into(f, count, dtype)
-                arrays[key] = flat.reshape(shape, order="F" if fortran else "C")
-    except CorruptFileError:
-        raise
+        zf = zipfile.ZipFile(path)
     except _ACCESS_ERRORS:
         raise
     except (OSError, *_FORMAT_ERRORS) as exc:
-        if member is None and isinstance(exc, zipfile.BadZipFile):
-            raise CorruptFileError(f"{path}: corrupt {what} (not a readable .npz file: "
-                                   f"{_one_line(exc)})") from None
-        where = "" if member is None else f"member {member!r}: "
-        raise corrupt(path, what, f"{where}{type(exc).__name__}: {exc}") from None
+        raise CorruptFileError(f"{path}: corrupt {what} (not a readable .npz file: "
+                               f"{_one_line(exc)})") from None
+    arrays, problems, budget = {}, [], int(max_bytes)
+    with zf:
+        headers = _headers(zf, path, what)
+        if headers_check is not None:
+            problem = headers_check({k: (h[1], h[3]) for k, h in headers.items()})
+            if problem:
+                raise corrupt(path, what, problem)
+        for key, (info, shape, fortran, dtype, header_len) in headers.items():
+            wanted = True if select is None else select(key, shape, dtype)
+            if wanted is False:
+                continue
+            if wanted is True and dtype.hasobject:
+                wanted = "stored as Python objects (pickled); save numeric arrays"
+            if wanted is not True:
+                problems.append(f"{key}: {wanted}")
+                continue
+            count = math.prod(shape)
+            budget -= count * dtype.itemsize
+            if budget < 0:
+                raise corrupt(path, what, f"its arrays hold more than {max_bytes} bytes "
+                              f"(member {info.filename!r} is {count * dtype.itemsize} bytes)")
+            try:
+                with zf.open(info) as f:
+                    f.read(header_len)
+                    flat = _read_into(f, count, dtype)
+            except _ACCESS_ERRORS:
+                raise
+            except (OSError, *_FORMAT_ERRORS) as exc:
+                raise corrupt(path, what, f"member {info.filename!r}: {type(exc).__name__}: "
+                              f"{exc}") from None
+            arrays[key] = flat.reshape(shape, order="F" if fortran else "C")
     return arrays, problems

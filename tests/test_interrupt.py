@@ -31,7 +31,7 @@ from entropy_ref.train.runio import load_checkpoint
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals needed")
 
-EPOCHS = 4
+EPOCHS = 6
 OPTS = ["--reg", "sparsity", "--lam", "0.5", "--hidden", "32,16", "--batch-size", "10",
         "--lr", "1e-3", "--seed", "3"]
 

@@ -16,8 +16,8 @@ case must be present or skipped: a missing case, an unknown key, a non-finite nu
 shape is an error (:class:`VerificationFileError`) naming every problem found. Each member's
 ``.npy`` header is checked against its golden case before its data is read (see
 :func:`entropy_ref._files.read_npz`), so no file can make the check allocate more than the golden
-set's own sizes. A gradient whose shape is W's
-shape with permuted axes is not an error but a failing case, diagnosed as ``transposed``.
+set's own sizes. A gradient whose shape is W's shape with permuted axes is not an error but a
+failing case, diagnosed as ``transposed``.
 """
 
 from __future__ import annotations

@@ -722,3 +722,38 @@ def test_the_numbers_in_docs_diagnoses_are_the_codes():
     assert "1/ln 10 = 0.4343" in page and round(1 / math.log(10), 4) == 0.4343
     scales = golden.load()["batch_5x6x7_f64"].recipe
     assert "matrices of scales 0.5 to 8" in page and "[0.5, 1.0, 2.0, 4.0, 8.0]" in scales
+
+
+@pytest.mark.parametrize("eps", [1e-8, 1e-7, 1e-6, 1.234e-7])
+@pytest.mark.parametrize("case", ["rect_3x5_f64", "conv_8x3x5x5_f64", "lenet300_fc3_f64"])
+def test_usual_eps_values_are_named_additive_eps(case, eps):
+    report = check(_value_grad_only(eps_E=eps, eps_S=eps), cases=case)
+    assert _names(report, case) == {"additive_eps"}, str(report)
+
+
+def test_an_eps_below_the_float64_tolerance_passes():
+    # 3e-9 moves lenet300_fc3 by 1.5e-11 nats and 4.7e-11 (gradient): within 1e-10, no failure
+    assert check(_value_grad_only(eps_E=3e-9, eps_S=3e-9), cases="lenet300_fc3_f64").ok
+    assert _names(check(_value_grad_only(eps_E=3e-9, eps_S=3e-9), cases="rect_3x5_f64"),
+                  "rect_3x5_f64") == {"additive_eps"}
+
+
+def _float32_sums_port(W, axes):
+    """Correct in float64 except E and sum|W| accumulated sequentially in float32."""
+    v, g, comps = port(W, axes)
+    E = float(np.cumsum(sum(c * c for c in comps).astype(np.float32).ravel(),
+                        dtype=np.float32)[-1]) / len(axes)
+    S_ = float(np.cumsum(np.abs(W).astype(np.float32).ravel(), dtype=np.float32)[-1])
+    E64 = sum(float(np.vdot(c, c)) for c in comps) / len(axes)
+    S64 = float(np.abs(W).sum())
+    R2 = -np.sign(W) / S64
+    R1 = g - R2
+    return 0.5 * math.log(E) - math.log(S_), (E64 / E) * R1 + (S64 / S_) * R2
+
+
+@pytest.mark.parametrize("case", ["conv_8x3x5x5_f64", "lenet300_fc3_f64", "sparse_signed_12x10_f64"])
+def test_sums_rounded_to_float32_are_float32_precision_not_an_eps(case):
+    # the same structure as an eps (each gradient term scaled by a factor near 1), but the implied
+    # eps values are neither equal nor round numbers: rounding, not an eps
+    report = check(_float32_sums_port, cases=case)
+    assert not report.ok and _names(report, case) == {"float32_precision"}, str(report)

@@ -103,8 +103,9 @@ def clean_stale_temps(directory, max_age: float = 86400.0, name: str | None = No
     """Remove the temporary files of :func:`create_temp` left in ``directory`` by dead writers.
 
     A temporary file is stale when the process that created it (its name records the pid) is
-    no longer running; a name without a pid (older versions) is stale after ``max_age``
-    seconds. Files of this process and of running processes are kept; other files are never
+    no longer running, or when it is older than ``max_age`` seconds (no write takes a day; this
+    also covers names without a pid, from older versions, and a pid reused by another process).
+    Younger files of this process and of running processes are kept; other files are never
     touched. A missing directory or a file that cannot be removed is skipped silently. With
     ``name``, only the temporary files of that target file are considered (what
     :func:`atomic_write` does before every write).
@@ -138,7 +139,7 @@ def clean_stale_temps(directory, max_age: float = 86400.0, name: str | None = No
             old = now - path.lstat().st_mtime > max_age
             pid = int(m.group(1)) if m.group(1) else None
             dead = pid is not None and pid != os.getpid() and not _alive(pid)
-            if (dead or (pid is None and old)) and path.is_file():
+            if (dead or old) and path.is_file():
                 path.unlink()
                 removed.append(path)
         except OSError:

@@ -427,10 +427,14 @@ def test_stale_temporaries_of_dead_writers_are_cleaned(tmp_path):
     fresh_old_style.write_bytes(b"x")
     fd, mine = create_temp(tmp_path, "model.npz")                  # this (live) process
     os.close(fd)
+    fd, mine_old = create_temp(tmp_path, "curve.csv")              # live, but a day old
+    os.close(fd)
+    os.utime(mine_old, (0, 0))
     other = tmp_path / ".notes.part"                               # not one of ours
     other.write_bytes(b"x")
+    os.utime(other, (0, 0))
     removed = clean_stale_temps(tmp_path)
-    assert sorted(removed) == sorted([stale, old])
+    assert sorted(removed) == sorted([stale, old, mine_old])
     assert mine.exists() and other.exists() and fresh_old_style.exists()
 
 

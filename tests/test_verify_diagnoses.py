@@ -714,6 +714,8 @@ def test_the_numbers_in_docs_diagnoses_are_the_codes():
     from pathlib import Path
     page = (Path(__file__).resolve().parent.parent / "docs" / "diagnoses.md").read_text()
     assert "`MATCH = 1e-3`" in page and MATCH == 1e-3
+    from entropy_ref.verify.mistakes import _FLOAT32_SCALE
+    assert "float32 size (below `1e-4` relative)" in page and _FLOAT32_SCALE == 1e-4
     offsets = {round(d, 4) for group in offset_candidates(2, 100) for _, _, d in group}
     for text, value in [("+log 32 = 3.4657", math.log(32)), ("+log 16 = 2.7726", math.log(16)),
                         ("+log 2 = 0.6931", math.log(2)), ("+½ log 2 = 0.3466", 0.5 * math.log(2))]:

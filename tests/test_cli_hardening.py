@@ -359,10 +359,26 @@ def test_verify_hostile_files(tmp_path, capsys, make, needle):
     assert needle in err and str(path) in err and "pickled" not in err
 
 
-def test_verify_missing_file(tmp_path, capsys):
+def test_verify_missing_file_or_a_directory(tmp_path, capsys):
     rc = main(["verify", str(tmp_path / "none.npz")])
     err = capsys.readouterr().err
     assert rc == 2 and "none.npz" in err and "Traceback" not in err
+    line = _one_error(capsys, ["verify", str(tmp_path)], "verify")
+    assert line.endswith(f"{tmp_path}: is a directory, not an .npz file")
+
+
+def test_verify_unreadable_file(world_tmp):
+    import entropy_ref
+    from entropy_ref import golden
+    from entropy_ref.verify import save_outputs
+
+    case = golden.load()["tiny_2x2_f64"]
+    path = save_outputs(world_tmp / "theirs.npz",
+                        {"tiny_2x2_f64": entropy_ref.configuration_entropy_grad(case.W)})
+    path.chmod(0)
+    rc, err = _as_nobody(["verify", str(path), "--cases", "tiny_2x2_f64"])
+    assert rc == 2 and "Traceback" not in err, err
+    assert err.strip() == f"entropy-ref verify: error: {path}: Permission denied"
 
 
 # ------------------------------------------------------------------ divergence hint

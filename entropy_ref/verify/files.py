@@ -81,7 +81,8 @@ def _read(path, gs) -> tuple[dict, list]:
     """The members of ``path`` that can be outputs (``None`` for those refused), and problems."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
+        raise FileNotFoundError(f"{path}: is a directory, not an .npz file" if path.is_dir()
+                                else f"no such file: {path}")
     refused = set()
 
     def select(key, shape, dtype):

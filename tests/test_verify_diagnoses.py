@@ -503,14 +503,22 @@ def test_induced_matrix_1_norm_instead_of_sum_abs(case, profile):
     assert "torch.linalg.norm(W, ord=1)" in _messages(report, case)
 
 
+def _frobenius(W):
+    n = float(np.sqrt(np.sum(W * W)))
+    return n, W / n
+
+
+def _spectral(W):
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    return float(s[0]), np.outer(U[:, 0], Vt[0])
+
+
 @pytest.mark.parametrize("profile", PROFILES)
-def test_frobenius_norm_instead_of_sum_abs(profile):
-    def fro(W):
-        n = float(np.sqrt(np.sum(W * W)))
-        return n, W / n
-    report = check(_value_grad_only(abs_norm=fro), cases="tall_9x4_f64", profile=profile)
+@pytest.mark.parametrize("norm,needle", [(_frobenius, "Frobenius"), (_spectral, "spectral")])
+def test_other_matrix_norms_instead_of_sum_abs(norm, needle, profile):
+    report = check(_value_grad_only(abs_norm=norm), cases="tall_9x4_f64", profile=profile)
     assert _names(report, "tall_9x4_f64") == {"matrix_norm"}
-    assert "Frobenius" in _messages(report, "tall_9x4_f64")
+    assert needle in _messages(report, "tall_9x4_f64")
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -716,6 +724,8 @@ def test_the_numbers_in_docs_diagnoses_are_the_codes():
     assert "`MATCH = 1e-3`" in page and MATCH == 1e-3
     from entropy_ref.verify.mistakes import _FLOAT32_SCALE
     assert "float32 size (below `1e-4` relative)" in page and _FLOAT32_SCALE == 1e-4
+    from entropy_ref.verify.variant_grads import SVD_MAX_SIZE
+    assert "at most 5 000 entries" in page and SVD_MAX_SIZE == 5000
     offsets = {round(d, 4) for group in offset_candidates(2, 100) for _, _, d in group}
     for text, value in [("+log 32 = 3.4657", math.log(32)), ("+log 16 = 2.7726", math.log(16)),
                         ("+log 2 = 0.6931", math.log(2)), ("+½ log 2 = 0.3466", 0.5 * math.log(2))]:

@@ -17,9 +17,9 @@ from ..gradcheck import rel_error
 from .profiles import float32_tolerance
 from .relations import MATCH, close, num, reference_terms
 from .report import Diagnosis
-from .variant_grads import (EDGE_KERNELS, MATRIX_NORMS, batch_axes, kernel_components,
-                            kernel_variant, matrix_norm_variant, one_component_variant,
-                            per_matrix_variant, reshape_variants)
+from .variant_grads import (EDGE_KERNELS, MATRIX_NORMS, SVD_MAX_SIZE, batch_axes,
+                            kernel_components, kernel_variant, matrix_norm_variant,
+                            one_component_variant, per_matrix_variant, reshape_variants)
 from .variants import column_major_value
 
 _SCHARR = "Scharr's [[3, 0, -3], [10, 0, -10], [3, 0, -3]] / 32"
@@ -193,8 +193,10 @@ def one_component(case, value: float, grad: np.ndarray) -> list:
 
 def matrix_norm(case, value: float, grad: np.ndarray) -> list:
     """``sum |W|`` computed with a matrix norm (induced 1-norm, Frobenius, ...)."""
+    W = case.W.astype(np.float64)
+    svd = np.linalg.svd(W, full_matrices=False) if W.ndim == 2 and W.size <= SVD_MAX_SIZE else None
     for ord_, what in MATRIX_NORMS.items():
-        got = matrix_norm_variant(case.W, case.axes, ord_)
+        got = matrix_norm_variant(W, case.axes, ord_, svd=svd)
         if got is None or not close(grad, got[1]):
             continue
         return [Diagnosis("matrix_norm", (

@@ -114,11 +114,17 @@ def one_component_variant(W: np.ndarray, axes, index: int):
                    np.sign(W))
 
 
-def matrix_norm_variant(W: np.ndarray, axes, ord_: str):
+#: the spectral and nuclear candidates need an SVD (slow on a busy machine): only for matrices up
+#: to this many entries (the smaller golden cases catch the mistake)
+SVD_MAX_SIZE = 5_000
+
+
+def matrix_norm_variant(W: np.ndarray, axes, ord_: str, svd=None):
     """``H_C`` with ``sum |W|`` replaced by a matrix norm (see :data:`MATRIX_NORMS`).
 
-    ``"fro"`` applies to any shape (the 2-norm of the entries); the other ords to matrices only
-    (``None`` otherwise).
+    ``"fro"`` applies to any shape (the 2-norm of the entries); the other ords to matrices only,
+    ``"2"`` and ``"nuc"`` to matrices of at most :data:`SVD_MAX_SIZE` entries (``None``
+    otherwise). ``svd`` may pass ``np.linalg.svd(W, full_matrices=False)`` computed once.
 
     Examples
     --------
@@ -128,7 +134,7 @@ def matrix_norm_variant(W: np.ndarray, axes, ord_: str):
     True
     """
     W = np.asarray(W, dtype=np.float64)
-    if ord_ != "fro" and W.ndim != 2:
+    if ord_ != "fro" and W.ndim != 2 or ord_ in ("2", "nuc") and W.size > SVD_MAX_SIZE:
         return None
     comps = scharr_gradient(W, axes)
     k = len(axes)
@@ -146,7 +152,7 @@ def matrix_norm_variant(W: np.ndarray, axes, ord_: str):
         index = (slice(None), j) if ord_ == "1" else (j, slice(None))
         dN[index] = np.sign(W[index])
     else:
-        U, s, Vt = np.linalg.svd(W, full_matrices=False)
+        U, s, Vt = svd if svd is not None else np.linalg.svd(W, full_matrices=False)
         if ord_ == "2":
             N, dN = float(s[0]), np.outer(U[:, 0], Vt[0])
         else:

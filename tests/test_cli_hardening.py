@@ -17,6 +17,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -163,7 +164,9 @@ def _as_nobody(argv):
     if not hasattr(os, "fork"):
         pytest.skip("needs os.fork to drop root privileges for a permission test")
     r, w = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():                    # Python >= 3.12 warns about fork with
+        warnings.simplefilter("ignore", DeprecationWarning)   # threads; the child uses none
+        pid = os.fork()
     if pid == 0:                                       # child: drop privileges, run, exit
         rc = 99
         sys.stderr = io.StringIO()

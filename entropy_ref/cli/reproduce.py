@@ -72,6 +72,8 @@ def add_parser(subparsers):
                    help="run studies beyond the paper instead (issue 12), in this order whatever "
                    "the order given: fair, ablation, finetune, layout, long, or all; writes "
                    "OUT/studies.json, OUT/studies.md and figures, reusing every finished run")
+    p.add_argument("--select-target", type=float, metavar="ACC",
+                   help="validation accuracy the studies' lambda selection targets (default 0.96)")
     p.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (study finetune)")
     p.add_argument("--long-epochs", type=int, help="epochs of the study long (full: 60)")
     p.add_argument("--long-max", type=int, metavar="N",
@@ -103,6 +105,7 @@ def study_from_args(args):
     """:class:`StudySettings` = the preset's, then the options given."""
     from ..reproduce.study_settings import STUDY_PRESETS, StudySettings
     given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max",
+                                           "select_target",
                                            "ablation_seeds", "layout_seeds", "long_seeds",
                                            "layout_select")
              if getattr(args, f, None) is not None}

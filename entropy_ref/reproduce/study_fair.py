@@ -39,7 +39,9 @@ def _fair_settings(ctx):
     return dataclasses.replace(ctx.settings, select_grid=ctx.study.fair_grid,
                                step=ctx.study.select_step or ctx.settings.step,
                                select_epochs=ctx.study.select_epochs
-                               or ctx.settings.select_epochs)
+                               or ctx.settings.select_epochs,
+                               select_target=ctx.study.select_target
+                               or ctx.settings.select_target)
 
 
 def halves_per_layer(params):
@@ -121,7 +123,7 @@ def fair(ctx):
                            dense_summary=dense["summary"])
         methods.append(_with_halves(ctx, rec, reg, lam))
     return {"selection": selection, "dense": dense, "methods": methods,
-            "val_size": s.select_val_size, "target": s.select_target,
+            "val_size": s.select_val_size, "target": _fair_settings(ctx).select_target,
             "select_step": _fair_settings(ctx).step,
             "select_epochs": _fair_settings(ctx).select_epochs or s.epochs}
 

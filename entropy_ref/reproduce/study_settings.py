@@ -74,6 +74,9 @@ class StudySettings:
     select_epochs : int or None
         Epochs of the validation runs of the lambda selection (None: the protocol's
         ``select_epochs`` or ``epochs``). The same for every method.
+    select_target : float or None
+        Validation accuracy the selection rule targets (None: the protocol's ``select_target``,
+        96%). The same for every method; shorter selection runs call for a lower target.
     select_step : float or None
         Percentile step of the validation curves of the lambda selection (None: the protocol's
         ``step``). Coarser than the test curves to save time; the same for every method.
@@ -109,6 +112,7 @@ class StudySettings:
     studies: tuple = STUDIES
     fair_grid: tuple = FAIR_GRID
     select_epochs: int | None = None
+    select_target: float | None = None
     select_step: float | None = 0.5
     ablation_lam: float = 1.0
     ablation_seeds: int | None = None
@@ -148,6 +152,9 @@ class StudySettings:
             if value is not None and (not isinstance(value, int) or isinstance(value, bool)
                                       or value < 1):
                 raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
+        if self.select_target is not None and not 0 < self.select_target <= 1:
+            raise ValueError(f"select_target must be an accuracy in (0, 1], got "
+                             f"{self.select_target}")
         if not self.ablation_lam > 0:
             raise ValueError(f"ablation_lam must be > 0, got {self.ablation_lam}")
 

@@ -238,7 +238,7 @@ def test_batch_values_match_one_energy_over_every_matrix_written_out_independent
 
 @pytest.mark.parametrize("name", ["tiny_2x2_f64", "tiny_3x3_f64", "rect_3x5_f64",
                                   "sparse_signed_12x10_f64", "conv_8x3x5x5_f64", "volume_4x5x6_f64",
-                                  "batch_5x6x7_f64", "reshape_4x7_f64", "row_1x7_f64"])
+                                  "batch_5x6x7_f64", "reshape_4x7_f64", "row_1x8_f64"])
 def test_stored_gradients_match_finite_differences(name):
     # central differences of |w| at w = 0 are 0: they agree with the stored sign(0) = 0 convention
     case = GS[name]

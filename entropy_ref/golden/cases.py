@@ -197,7 +197,7 @@ _NEW_V2 = [
              "Alternating columns growing down the rows: W.reshape(7, 4) (a reshape mistaken for a "
              "transpose) changes H_C by more than 0.5 nats and its gradient completely, while "
              "H_C(W.T) = H_C(W).", ("non-square", "signed", "layout")),
-    CaseSpec("row_1x7_f64", "W = np.array([[3.0, -1.0, 4.0, 1.0, -5.0, 9.0, 2.0]])", (1, 0),
+    CaseSpec("row_1x8_f64", "W = np.array([[3.0, -1.0, 4.0, 1.0, -5.0, 9.0, 2.0, -6.0]])", (1, 0),
              "A single row (1 x n): the y component comes only from the zero padding, so a port "
              "that pads otherwise, or mishandles a dimension of size 1, fails here.",
              ("non-square", "signed", "1xn")),

@@ -153,7 +153,8 @@ def _batch(case) -> int:
 def _offset(case, delta: float) -> list:
     """Name a constant offset of the value (the gradient is right, up to sign/log base)."""
     k, n = len(case.axes), case.W.size
-    groups = offset_candidates(k, n, batch=_batch(case))
+    thin = case.W.ndim == 2 and min(case.shape) == 1
+    groups = offset_candidates(k, n, batch=_batch(case), thin=thin)
     best = []
     for size in range(1, len(groups) + 1):
         for chosen in itertools.combinations(groups, size):

@@ -121,14 +121,19 @@ def _safe(W, axes):
         return None
 
 
-def offset_candidates(k: int, n: int, batch: int = 1):
+#: centre weight of the Scharr smoothing [3, 10, 3] / 16
+SMOOTHING_CENTRE = 10.0 / 16.0
+
+
+def offset_candidates(k: int, n: int, batch: int = 1, thin: bool = False):
     """Constant value offsets ``delta = H_port - H_C`` that common mistakes produce, by factor.
 
     Returns a list of groups; each group is a list of ``(name, description, delta)``; at most one
     factor per group combines with the others. ``k`` is the number of chosen axes, ``n`` the
     number of entries of ``W``, ``batch`` the number of slices along the other axes (``B`` of a
     ``(B, R, C)`` batch, ``out * in`` of a conv kernel bank): averaging over them instead of
-    summing divides the energy or ``sum |W|`` by ``B``.
+    summing divides the energy or ``sum |W|`` by ``B``. ``thin``: a matrix with a single row or
+    column, on which another edge kernel acts only through its centre weight, a constant factor.
 
     Examples
     --------
@@ -145,6 +150,16 @@ def offset_candidates(k: int, n: int, batch: int = 1):
                        f"of {n_int:g})", math.log(16.0 ** (k - 1))))
     kernel.append(("kernel_normalisation", "the difference [1, 0, -1] left unnormalised (no 1/2)",
                    math.log(2.0)))
+    if thin and k == 2:
+        from .variant_grads import EDGE_KERNELS    # on one row only the centre weight w acts
+        for name, (smoothing, integer, norm) in EDGE_KERNELS.items():
+            w = float(smoothing[1])
+            kernel.append(("other_kernel", f"the {name} kernel {integer} / {norm:g} (on a single "
+                           f"row or column only its centre weight {w:.4g} acts, Scharr's is "
+                           "10/16)", math.log(w / SMOOTHING_CENTRE)))
+            kernel.append(("other_kernel", f"the {name} kernel {integer} without its 1/{norm:g} "
+                           "(on a single row or column only its centre weight acts)",
+                           math.log(norm * w / SMOOTHING_CENTRE)))
     energy = [("half_in_log_missing",
                "the paper's 1/2 inside the log missing (sum instead of 1/2 sum)" if k == 2 else
                f"the 1/k inside the log missing (sum instead of 1/{k} sum for k = {k} axes)",

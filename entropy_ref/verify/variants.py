@@ -42,6 +42,22 @@ def _value(comps, W, k) -> float | None:
     return 0.5 * math.log(E) - math.log(S)
 
 
+def components_with_padding(W: np.ndarray, axes, mode: str):
+    """Scharr components (in the order of ``axes``) with ``mode`` padding, W's shape; None for valid.
+
+    Examples
+    --------
+    >>> W = np.arange(1.0, 7.0).reshape(2, 3)
+    >>> components_with_padding(W, (1, 0), "wrap")[0].shape
+    (2, 3)
+    """
+    if mode == "valid":
+        return None
+    W = np.asarray(W, dtype=np.float64)
+    pad = [(1, 1) if ax in axes else (0, 0) for ax in range(W.ndim)]
+    return tuple(_crop(c, axes) for c in scharr_gradient(np.pad(W, pad, mode=mode), axes))
+
+
 def value_with_padding(W: np.ndarray, axes, mode: str) -> float | None:
     """``H_C`` (nats) with ``mode`` boundary handling instead of zero padding; None if undefined.
 

@@ -11,6 +11,7 @@ from .. import golden
 from .compare import evaluate
 from .outputs import outputs_from_return   # validation of fn's return value (C2)
 from .profiles import case_for_profile, validate_profile
+from .quiet import caller_errstate, quiet_arithmetic
 from .report import ERROR, FAIL, SKIP, CaseResult, Diagnosis, Report
 
 
@@ -47,10 +48,12 @@ def call_fn(fn, W, axes, with_axes: bool, skip_on):
     """Call ``fn`` on ``W``: ``(returned, None, None)``, or ``(None, status, reason)`` when it raised.
 
     ``status`` is ``SKIP`` for an exception in ``skip_on`` and ``ERROR`` for any other
-    ``Exception`` (``KeyboardInterrupt`` and friends propagate).
+    ``Exception`` (``KeyboardInterrupt`` and friends propagate). ``fn`` runs under the caller's
+    NumPy error state (see :func:`quiet_arithmetic`).
     """
     try:
-        return (fn(W, axes=axes) if with_axes else fn(W)), None, None
+        with np.errstate(**caller_errstate()):
+            return (fn(W, axes=axes) if with_axes else fn(W)), None, None
     except skip_on as exc:
         return None, SKIP, f"fn raised {type(exc).__name__}: {exc}"
     except Exception as exc:  # noqa: BLE001 - a crash of fn is a failure of the case, not of check
@@ -102,6 +105,7 @@ def _validate(fn, cases, exclude, skip_on, properties, seed) -> None:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
+@quiet_arithmetic
 def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str = "float64",
           exclude=None, skip_on=NotImplementedError, properties: bool = True, seed: int = 0,
           golden_set=None) -> Report:

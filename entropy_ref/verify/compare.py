@@ -8,6 +8,7 @@ from itertools import permutations
 
 import numpy as np
 
+from .quiet import quiet_arithmetic
 from ..gradcheck import rel_error
 from .components import diagnose_components
 from .diagnose import diagnose
@@ -65,6 +66,7 @@ def _shape_diagnosis(what: str, got: tuple, want: tuple, fix=None) -> Diagnosis:
     return Diagnosis("shape_mismatch", f"{what} has shape {got}; expected W's shape {want}")
 
 
+@quiet_arithmetic
 def evaluate(case, outputs: Outputs, loss: str = "H_C", unit: str = "nats") -> CaseResult:
     """Errors, verdict and diagnoses of ``outputs`` on the golden ``case``.
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .quiet import quiet_arithmetic
 from .. import golden
 from .._atomic import atomic_write
 from .._files import CorruptFileError, read_npz
@@ -192,6 +193,7 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
     return outputs, skipped
 
 
+@quiet_arithmetic
 def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
                golden_set=None) -> Report:
     """Verify the outputs stored in ``path`` (key layout: module docstring) against the golden set.

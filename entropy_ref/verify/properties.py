@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .quiet import quiet_arithmetic
 from .. import golden
 from ..entropy import configuration_entropy_grad
 from ..gradcheck import directional_check, rel_error
@@ -241,6 +242,7 @@ def _draw_checks(port, W, axes, c, profile, seed, results):
                 "does not match the forward one"))
 
 
+@quiet_arithmetic
 def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "float64",
                      seed: int = 0, with_axes: bool = True,
                      skip_on=NotImplementedError) -> list:

@@ -93,7 +93,9 @@ def test_cli_file_and_fn_options_do_not_mix(tmp_path, capsys):
         c.W, c.axes) for c in GS.values()})
     assert main(["verify", str(path), "--fn", "entropy_ref:configuration_entropy_grad"]) == 2
     assert "not both" in capsys.readouterr().err
-    assert main(["verify", str(path), "--profile", "float32"]) == 2
+    assert main(["verify", str(path), "--seed", "3"]) == 2
+    assert "apply to --fn only" in capsys.readouterr().err
+    assert main(["verify", str(path), "--no-properties"]) == 2
     assert "apply to --fn only" in capsys.readouterr().err
     assert main(["verify", str(path), "--exclude", "lenet300_*"]) == 0
     assert "lenet300_fc1_f64" not in capsys.readouterr().out

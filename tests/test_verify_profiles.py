@@ -187,3 +187,45 @@ def test_torch_float32_autograd_port_passes_float32():
     assert report.ok
     _well_inside(report)
     assert check(torch_port, properties=False).diagnosis_names() == {"float32_precision"}
+
+
+def _float32_outputs(gs):
+    """What a float32 port writes to a file: its outputs on the golden inputs, computed in float32."""
+    out = {}
+    for case in gs.values():
+        H, g = entropy_ref.configuration_entropy_grad(np.asarray(case.W, dtype=np.float32),
+                                                      case.axes)
+        out[case.name] = (H, g)
+    return out
+
+
+def test_check_file_judges_a_float32_port_under_the_float32_profile(tmp_path):
+    from entropy_ref.verify import check_file, save_outputs
+
+    gs = golden.load()
+    path = save_outputs(tmp_path / "f32.npz", _float32_outputs(gs))
+    strict = check_file(path)
+    assert not strict.ok and "float32_precision" in strict.diagnosis_names()
+    report = check_file(path, profile="float32")
+    assert report.ok, str(report)
+    assert report.profile == "float32"
+
+
+def test_check_file_float32_profile_still_fails_a_catalogued_mistake(tmp_path):
+    from entropy_ref.verify import check_file, save_outputs
+
+    gs = golden.load()
+    wrong = {name: (H + math.log(32.0), g) for name, (H, g) in _float32_outputs(gs).items()}
+    path = save_outputs(tmp_path / "wrong.npz", wrong)
+    report = check_file(path, profile="float32")
+    assert not report.ok and "kernel_normalisation" in report.diagnosis_names()
+
+
+def test_cli_verify_file_with_profile_float32(tmp_path, capsys):
+    from entropy_ref.cli import main
+    from entropy_ref.verify import save_outputs
+
+    path = save_outputs(tmp_path / "f32.npz", _float32_outputs(golden.load()))
+    assert main(["verify", str(path)]) == 1
+    assert main(["verify", str(path), "--profile", "float32"]) == 0
+    assert "profile float32" in capsys.readouterr().out

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .profiles import case_for_profile, validate_profile
 from .quiet import quiet_arithmetic
 from .. import golden
 from .._atomic import atomic_write
@@ -195,7 +196,7 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
 
 @quiet_arithmetic
 def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
-               golden_set=None) -> Report:
+               profile: str = "float64", golden_set=None) -> Report:
     """Verify the outputs stored in ``path`` (key layout: module docstring) against the golden set.
 
     Parameters
@@ -205,6 +206,9 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
     cases : str or iterable of str, optional
         Names or ``fnmatch`` patterns; only these must be in the file.
     unit : {"nats", "bits"}
+    profile : {"float64", "float32"}
+        Tolerance profile, as for :func:`entropy_ref.verify.check`: under ``"float32"`` each case
+        is judged against the reference at the float32-rounded input, at float32 rounding.
     golden_set : GoldenSet, optional
 
     Returns
@@ -219,6 +223,7 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
     gs = golden_set if golden_set is not None else golden.load()
     if loss not in golden.LOSSES:
         raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
+    validate_profile(profile)
     selected = gs.select(cases)
     outputs, skipped = load_outputs(path, gs)
     missing = [c.name for c in selected if c.name not in outputs and c.name not in skipped]
@@ -235,8 +240,10 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
             res.skip_reason = f"the file says: {skipped[case.name] or '(no reason given)'}"
             results.append(res)
         else:
-            results.append(evaluate(case, outputs[case.name], loss, unit))
-    return Report(results, loss=loss, unit=unit, version=gs.version, source=str(path))
+            results.append(evaluate(case_for_profile(case, profile), outputs[case.name], loss,
+                                    unit))
+    return Report(results, loss=loss, unit=unit, version=gs.version, source=str(path),
+                  profile=profile)
 
 
 def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=None) -> Path:

@@ -243,7 +243,7 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
             results.append(evaluate(case_for_profile(case, profile), outputs[case.name], loss,
                                     unit))
     return Report(results, loss=loss, unit=unit, version=gs.version, source=str(path),
-                  profile=profile)
+                  profile=profile, selected=cases is not None)
 
 
 def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=None) -> Path:

@@ -1,6 +1,7 @@
 """Cross-framework proof: an independent JAX H_C (jax.value_and_grad, float64) agrees with entropy_ref.
 
-``jax.scipy.signal.convolve`` is a true convolution (like the paper's), zero padded, ``mode="same"``;
+``jax.scipy.signal.convolve`` is a true convolution (like the paper's), here on the input zero
+padded by one along the operator axes with ``mode="valid"`` (same-size output);
 the kernel gets size 3 along the chosen axes and 1 along the others, so N-D tensors need no
 reshaping. One JAX-specific trap: ``jax.grad`` of ``jnp.abs`` is 1 at 0, while the reference uses
 the subgradient ``sign(0) = 0``; the port writes ``sum|W|`` as ``sum(W * sign(W))`` (same value,
@@ -33,7 +34,11 @@ def _kernel(ndim, axes, axis, dtype):
 
 
 def jax_h_c(W, axes, naive_abs=False):
-    comps = [convolve(W, _kernel(W.ndim, axes, a, W.dtype), mode="same") for a in axes]
+    # zero-pad by one along the operator axes, then mode="valid": the same-size zero-padded
+    # convolution. (mode="same" raises on a 1 x n input, whose kernel is larger than W along
+    # axis 0: the kit's property checks found that in this port.)
+    Wp = jnp.pad(W, [(1, 1) if a in axes else (0, 0) for a in range(W.ndim)])
+    comps = [convolve(Wp, _kernel(W.ndim, axes, a, W.dtype), mode="valid") for a in axes]
     E = sum(jnp.sum(c * c) for c in comps) / len(axes)
     abs_sum = jnp.sum(jnp.abs(W)) if naive_abs else jnp.sum(W * jnp.sign(W))
     return 0.5 * jnp.log(E) - jnp.log(abs_sum), comps

@@ -169,7 +169,7 @@ def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=Non
     Memory: the gradient plus the slab buffers ``g`` and ``work``, plus a slab buffer for the
     result when there are several slabs or ``out`` is strided. A slab whose buffers would outweigh
     two thirds of ``W`` (short, wide arrays) is not worth it: then one slab. Either way at most
-    three arrays the size of ``W`` (``docs/derivation.md`` D15; tests/test_hardening_api.py).
+    three arrays the size of ``W`` (``docs/derivation.md`` D15; tests/test_hardening_scales.py).
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return _value_and_grad(W, axes, divisor, out, block_rows, scale)

@@ -82,6 +82,10 @@ def import_callable(spec: str):
         sys.path.insert(0, "")
     try:
         obj = importlib.import_module(module_name)
+    except SystemExit as exc:   # a script's sys.exit(...) at import: exit 0 would be a false PASS
+        raise UserError(f"--fn {spec}: module {module_name!r} called sys.exit({exc.code!r}) while "
+                        "being imported (a script without an `if __name__ == '__main__':` guard?)"
+                        ) from None
     except Exception as exc:  # noqa: BLE001 - any import failure is the user's: one line
         raise UserError(f"--fn {spec}: cannot import module {module_name!r} "
                         f"({type(exc).__name__}: {exc})") from None

@@ -48,7 +48,7 @@ def call_fn(fn, W, axes, with_axes: bool, skip_on):
     """Call ``fn`` on ``W``: ``(returned, None, None)``, or ``(None, status, reason)`` when it raised.
 
     ``status`` is ``SKIP`` for an exception in ``skip_on`` and ``ERROR`` for any other
-    ``Exception`` (``KeyboardInterrupt`` and friends propagate). ``fn`` runs under the caller's
+    ``Exception`` or ``SystemExit`` (``KeyboardInterrupt`` propagates). ``fn`` runs under the caller's
     NumPy error state (see :func:`quiet_arithmetic`).
     """
     try:
@@ -56,6 +56,8 @@ def call_fn(fn, W, axes, with_axes: bool, skip_on):
             return (fn(W, axes=axes) if with_axes else fn(W)), None, None
     except skip_on as exc:
         return None, SKIP, f"fn raised {type(exc).__name__}: {exc}"
+    except SystemExit as exc:   # not a verdict: sys.exit(0) must not end a run as a success
+        return None, ERROR, f"fn called sys.exit({exc.code!r}) ({describe_exception(exc)})"
     except Exception as exc:  # noqa: BLE001 - a crash of fn is a failure of the case, not of check
         return None, ERROR, f"fn raised {describe_exception(exc)}"
 

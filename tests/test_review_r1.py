@@ -39,3 +39,45 @@ def test_a_port_calling_sys_exit_errors_its_cases_instead_of_ending_the_run(
 
     report = check(port, cases="tiny_2x2_f64", properties=False)
     assert not report.ok and report.errored == ["tiny_2x2_f64"]
+
+
+def test_check_takes_cases_as_a_generator_like_any_iterable():
+    # the generator used to be consumed by the argument check: 0 cases, "every case was skipped"
+    report = check(entropy_ref.configuration_entropy_grad,
+                   cases=(c for c in ["tiny_2x2_f64", "tiny_3x3_f64"]), properties=False)
+    assert report.ok and report.passed == ["tiny_2x2_f64", "tiny_3x3_f64"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(cases=[]), dict(exclude="*"),
+                                    dict(cases="tiny_*", exclude="tiny_*")])
+def test_check_refuses_a_selection_that_leaves_no_case(kwargs):
+    # used to be a FAIL report saying "every case was skipped" although none was selected
+    with pytest.raises(ValueError, match="no golden case"):
+        check(entropy_ref.configuration_entropy_grad, properties=False, **kwargs)
+
+
+def test_cli_fn_exclude_leaving_no_case_is_a_user_error(capsys):
+    assert main(["verify", "--fn", "entropy_ref:configuration_entropy_grad",
+                 "--exclude", "*"]) == 2
+    assert "no golden case" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", [1, "v1"])
+def test_check_takes_a_golden_version_as_golden_set(version):
+    report = check(entropy_ref.configuration_entropy_grad, properties=False, golden_set=version)
+    assert report.ok and report.version == 1 and len(report.results) == 15
+
+
+def test_check_refuses_a_golden_set_of_the_wrong_type_in_one_line():
+    with pytest.raises(TypeError, match="golden_set"):
+        check(entropy_ref.configuration_entropy_grad, golden_set=[1, 2])
+
+
+def test_check_file_takes_a_golden_version_too(tmp_path):
+    from entropy_ref import golden
+    from entropy_ref.verify import check_file, save_outputs
+
+    W = golden.load(1)["tiny_2x2_f64"].W
+    path = save_outputs(tmp_path / "o.npz",
+                        {"tiny_2x2_f64": entropy_ref.configuration_entropy_grad(W)})
+    assert check_file(path, cases="tiny_2x2_f64", golden_set="v1").version == 1

@@ -82,10 +82,26 @@ def _name(fn) -> str:
     return getattr(fn, "__qualname__", None) or type(fn).__name__
 
 
-def _is_patterns(x) -> bool:
-    return x is None or isinstance(x, str) or (
-        hasattr(x, "__iter__") and not isinstance(x, (bytes, dict))
-        and all(isinstance(p, str) for p in x))
+def _patterns(name, x):
+    """``x`` (None, a pattern or an iterable of them) as None, a str or a tuple; else TypeError."""
+    if x is None or isinstance(x, str):
+        return x
+    if hasattr(x, "__iter__") and not isinstance(x, (bytes, dict)):
+        x = tuple(x)                  # a generator is read once, here
+        if all(isinstance(p, str) for p in x):
+            return x
+    raise TypeError(f"{name} must be a case name or pattern, or a list of them; got "
+                    f"{type(x).__name__}")
+
+
+def golden_set_from(golden_set):
+    """The :class:`~entropy_ref.golden.GoldenSet` to check against: given, a version, or the default."""
+    if golden_set is None or isinstance(golden_set, golden.GoldenSet):
+        return golden_set if golden_set is not None else golden.load()
+    if isinstance(golden_set, (int, str)) and not isinstance(golden_set, bool):
+        return golden.load(golden_set)
+    raise TypeError(f"golden_set must be a GoldenSet or a version (1, 2, 'v1'); got "
+                    f"{type(golden_set).__name__}")
 
 
 def _validate(fn, cases, exclude, skip_on, properties, seed) -> None:
@@ -93,10 +109,6 @@ def _validate(fn, cases, exclude, skip_on, properties, seed) -> None:
     if not callable(fn):
         raise TypeError(f"fn must be callable, fn(W[, axes]) -> (value, grad); got "
                         f"{type(fn).__name__}")
-    for name, value in (("cases", cases), ("exclude", exclude)):
-        if not _is_patterns(value):
-            raise TypeError(f"{name} must be a case name or pattern, or a list of them; got "
-                            f"{type(value).__name__}")
     kinds = skip_on if isinstance(skip_on, tuple) else (skip_on,)
     if not kinds or not all(isinstance(k, type) and issubclass(k, BaseException) for k in kinds):
         raise TypeError(f"skip_on must be an exception class or a tuple of them (e.g. "
@@ -149,8 +161,8 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
         finite differences of ``fn``'s own value. ``False`` turns them off.
     seed : int
         Seed of the property checks' shapes, scales and directions (repeatable).
-    golden_set : entropy_ref.golden.GoldenSet, optional
-        Default :func:`entropy_ref.golden.load`.
+    golden_set : entropy_ref.golden.GoldenSet or int or str, optional
+        The golden set, or its version (``1``, ``"v1"``); default :func:`entropy_ref.golden.load`.
 
     Returns
     -------
@@ -170,7 +182,8 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
     >>> check(entropy_ref.sparsity_loss_grad, loss="l_C", cases="tiny_*").ok
     True
     """
-    gs = golden_set if golden_set is not None else golden.load()
+    gs = golden_set_from(golden_set)
+    cases, exclude = _patterns("cases", cases), _patterns("exclude", exclude)
     _validate(fn, cases, exclude, skip_on, properties, seed)
     validate_profile(profile)
     if loss not in golden.LOSSES:
@@ -180,9 +193,10 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
     with_axes = accepts_axes(fn)
     results = []
     excluded = {c.name for c in gs.select(exclude)} if exclude is not None else set()
-    for case in gs.select(cases):
-        if case.name in excluded:
-            continue
+    chosen = [c for c in gs.select(cases) if c.name not in excluded]
+    if not chosen:
+        raise ValueError(f"cases={cases!r}, exclude={exclude!r} leave no golden case to check")
+    for case in chosen:
         case = case_for_profile(case, profile)
         res = CaseResult(case.name, str(case.W.dtype), case.shape, tolerance=case.tolerance)
         if not with_axes and case.W.ndim != 2:

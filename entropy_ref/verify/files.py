@@ -220,7 +220,9 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
     FileNotFoundError, VerificationFileError
         Missing file; malformed file; a selected case neither present nor marked ``skip``.
     """
-    gs = golden_set if golden_set is not None else golden.load()
+    from .check import golden_set_from
+
+    gs = golden_set_from(golden_set)
     if loss not in golden.LOSSES:
         raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
     validate_profile(profile)

@@ -81,3 +81,27 @@ def test_check_file_takes_a_golden_version_too(tmp_path):
     path = save_outputs(tmp_path / "o.npz",
                         {"tiny_2x2_f64": entropy_ref.configuration_entropy_grad(W)})
     assert check_file(path, cases="tiny_2x2_f64", golden_set="v1").version == 1
+
+
+@pytest.fixture
+def small_run(synthetic_mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--reg", "none", "--epochs", "1", "--data-dir", str(synthetic_mnist_dir),
+                 "--out", str(out), "--train-subset", "100", "--hidden", "8,4"]) == 0
+    capsys.readouterr()
+    return out
+
+
+@pytest.mark.parametrize("key, value", [("W0", np.nan), ("b1", np.inf), ("adam_v_W1", -1.0)])
+def test_a_checkpoint_with_non_finite_weights_or_negative_moments_is_a_corrupt_file(
+        small_run, synthetic_mnist_dir, capsys, key, value):
+    # resume used to blame --lam ("training diverged ... try a smaller penalty weight") and
+    # prune-curve said "params: W[0] has 1 non-finite entries" without naming the file
+    arrays = dict(np.load(small_run / "model.npz"))
+    arrays[key].reshape(-1)[0] = value
+    np.savez(small_run / "model.npz", **arrays)
+    for argv in (["train", "--resume", "--epochs", "2", "--out", str(small_run)],
+                 ["prune-curve", str(small_run), "--step", "50"]):
+        assert main([*argv, "--data-dir", str(synthetic_mnist_dir)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and "model.npz" in err and key in err, err

@@ -165,6 +165,12 @@ def load_checkpoint(run_dir, sizes=None, dtype=None):
     epoch, fmt = int(data["epoch"]), int(data["format"])
     if fmt != _FORMAT:
         raise corrupt(path, "checkpoint", f"format {fmt}, this version reads format {_FORMAT}")
+    for key, a in data.items():   # nothing to resume or prune from (and not a lambda problem)
+        if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+            raise corrupt(path, "checkpoint", f"{key} has {int(np.sum(~np.isfinite(a)))} "
+                          "non-finite entries (NaN or inf): a damaged file or a diverged step")
+        if key.startswith("adam_v_") and np.any(a < 0):
+            raise corrupt(path, "checkpoint", f"{key} (Adam's second moment) has negative entries")
     if epoch < 0 or opt_state["t"] < 0:
         raise corrupt(path, "checkpoint", f"epoch {epoch} and Adam step {opt_state['t']}; "
                       "both must be >= 0")

@@ -148,6 +148,19 @@ def test_performance_float32_speed_sentence_quotes_its_table():
         assert (float(lo), float(hi)) == pytest.approx((min(values), max(values)), abs=5e-3), column
 
 
+
+def test_performance_share_of_the_first_layer_is_its_table():
+    """The 'N% of that is the 300x784 matrix' sentence is the step table's 300x784 row over its
+    'sparsity penalty + gradient, all layers' row (it said 78% for 1101 / 1390 = 79%)."""
+    text = (REPO_ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    rows = {r["per training step (numpy, float32)"]: float(r["microseconds"])
+            for r in _table(text, "Where the time of one step goes (same run, microseconds, min of 7 x 100 calls):")}
+    total = rows["sparsity penalty + gradient, all layers"]
+    first = next(v for k, v in rows.items() if "of 300x784" in k)
+    m = re.search(r"(\d+)% of that is the 300x784 matrix", " ".join(text.split()))
+    assert m, "the sentence changed; update this test"
+    assert int(m.group(1)) == round(100 * first / total)
+
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 

@@ -276,3 +276,47 @@ def test_eq6_line_two_under_the_l2_reading_is_half_of_line_one(hz, ops):
         assert gap == pytest.approx(2 * t["log_l1_l2"], rel=1e-12, abs=1e-12)
         gaps.append(gap)
     assert max(gaps) - min(gaps) > 0.1          # W-dependent: the minimisers differ
+
+
+# ----------------------------------------------------------------- the page's numbers
+_DERIVED = {"0.2": "eta_0 of the normalised steps (minimise_sparsity_loss's default)",
+            "2.2": "H_C(sparse) - H_C(random) from the class table: -1.692 - (-3.855)",
+            "3.3": "1/2 log(24 x 32), the largest density term",
+            "3.1": "the paper's section number"}
+
+
+def _decimals(text: str) -> list[str]:
+    """Decimal numbers of a page outside fenced blocks, LaTeX ``a \\times 10^{-n}`` as ``ae-0n``."""
+    import re
+
+    from test_walkthrough import NUMBER, _doc_blocks
+    _, prose = _doc_blocks(text)
+    prose = re.sub(r"(\d+(?:\.\d+)?) \\times 10\^\{(-?\d+)\}",
+                   lambda m: f"{m.group(1)}e{int(m.group(2)):+03d}", prose.replace("−", "-"))
+    prose = re.sub(r"`[^`]*`", "", prose)
+    return [t for t in NUMBER.findall(prose) if "." in t]
+
+
+def _run_script(tmp_path, *args):
+    import os
+    import subprocess
+
+    env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(EXAMPLE), "--out", str(tmp_path), *args],
+                          capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_every_number_on_the_page_is_printed_by_the_script(tmp_path):
+    """Each decimal of docs/helmholtz.md is printed by ``examples/helmholtz.py`` (default 24 x 32
+    grid; the two local-minimum values by the ``--n 10 --m 12 --inits 8`` run the page names), or
+    is one of the few derived numbers listed in ``_DERIVED``. Tables and prose are both checked."""
+    page = (EXAMPLE.parent.parent / "docs" / "helmholtz.md").read_text(encoding="utf-8")
+    printed = _run_script(tmp_path)
+    printed += _run_script(tmp_path, "--n", "10", "--m", "12", "--inits", "8", "--steps", "400")
+    from test_walkthrough import NUMBER
+    have = {t.lstrip("-+") for t in NUMBER.findall(printed)}
+    missing = sorted({t for t in _decimals(page) if t.lstrip("-+") not in have and t not in _DERIVED})
+    assert not missing, f"numbers on docs/helmholtz.md that the script does not print: {missing}"
+    assert "7 of 8 inits reach the lowest value" in printed

@@ -195,3 +195,17 @@ def test_adam_steps_are_not_orthogonal_to_w_but_gradient_steps_are(script):
             cos = float(np.vdot(W_prev, step)) / (np.linalg.norm(W_prev) * np.linalg.norm(step))
             W_prev = W
         assert check(cos), (adam, cos)
+
+
+def test_conventions_quotes_the_figure1_values():
+    """docs/conventions.md ('The sign question') quotes H_C of the Figure 1 pair (seed 0, the pair
+    of section 4 here) to three decimals and their gap to two."""
+    import re
+    from entropy_ref.paper_matrices import figure1_matrices
+    text = " ".join((REPO_ROOT / "docs" / "conventions.md").read_text(encoding="utf-8").split())
+    m = re.search(r"right-hand side of \$(-[\d.]+)\$ for \$W_D\$ against \$(-[\d.]+)\$ for \$W_S\$ "
+                  r"\(a gap of ([\d.]+) nats", text)
+    assert m, "the sentence of conventions.md changed; update this test"
+    W_D, W_S = figure1_matrices(seed=0)
+    h_D, h_S = er.configuration_entropy(W_D), er.configuration_entropy(W_S)
+    assert (m.group(1), m.group(2), m.group(3)) == (f"{h_D:.3f}", f"{h_S:.3f}", f"{h_D - h_S:.2f}")

@@ -105,3 +105,11 @@ def test_a_checkpoint_with_non_finite_weights_or_negative_moments_is_a_corrupt_f
         assert main([*argv, "--data-dir", str(synthetic_mnist_dir)]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and "model.npz" in err and key in err, err
+
+
+@pytest.mark.parametrize("command", ["train", "prune-curve", "verify", "reproduce"])
+def test_help_texts_show_single_percent_signs(command, capsys):
+    # argparse %-formats a description only when it contains '%(prog)': '98%%' was printed as is
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert "%%" not in capsys.readouterr().out

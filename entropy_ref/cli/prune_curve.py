@@ -34,7 +34,7 @@ def add_parser(subparsers):
         "number of nonzero weights and the test accuracy at each point. Biases are never pruned "
         "and not counted. Writes RUN_DIR/curve.csv (percentile,threshold,nonzero,test_accuracy) "
         "and RUN_DIR/curve.json, and prints the fewest nonzero weights reaching 90, 95, 96, 97 "
-        "and 98%% test accuracy.")
+        "and 98% test accuracy.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="directory written by entropy-ref train")
     p.add_argument("--step", type=float, default=0.1,
                    help="percentile step; must divide 100 (default: 0.1, i.e. 1,001 points)")

@@ -2,8 +2,9 @@
 
 ``E`` is the Scharr energy inside eq. 3's log (eq. D4), so ``E / ||W||_2^2`` is the Rayleigh
 quotient of the Scharr operator ``K^T K / k``; ``l_C = loghoyer + rayleigh`` exactly
-(``docs/ablation.md`` eq. A1). Minimising this half rewards rough ``W`` (isolated spikes, sign
-changes between neighbours); it is the only half of ``l_C`` that depends on the arrangement of the
+(``docs/ablation.md`` eq. A1). Minimising this half rewards ``W`` that the central difference sees
+strongly (isolated spikes, stripes whose sign changes every two entries; not checkerboards, which
+it barely sees); it is the only half of ``l_C`` that depends on the arrangement of the
 entries. The math, with its hand-derived gradient ``-(K^T K W)/(k E) + W/Q`` (eq. A4), is
 :func:`entropy_ref.halves.rayleigh_grad`; this module only wraps it.
 """

@@ -113,3 +113,31 @@ def test_help_texts_show_single_percent_signs(command, capsys):
     with pytest.raises(SystemExit):
         main([command, "--help"])
     assert "%%" not in capsys.readouterr().out
+
+
+def _mostly_skipped_file(path):
+    from entropy_ref import golden
+    from entropy_ref.verify import save_outputs
+
+    gs = golden.load()
+    names = list(gs)
+    outs = {n: entropy_ref.configuration_entropy_grad(gs[n].W, gs[n].axes) for n in names[:4]}
+    return save_outputs(path, outs, {n: "not supported" for n in names[4:]})
+
+
+def test_cli_file_exclude_does_not_waive_the_more_than_half_skipped_rule(tmp_path, capsys):
+    # --exclude used to be turned into an explicit case list: 4 passed, 15 skipped was a PASS
+    path = _mostly_skipped_file(tmp_path / "theirs.npz")
+    assert main(["verify", str(path), "--exclude", "batch_5x6x7_f32"]) == 1
+    assert "more than half of the cases were skipped" in capsys.readouterr().out
+    assert main(["verify", str(path), "--cases", "tiny_*"]) == 0   # chosen cases: allowed
+
+
+def test_check_file_takes_exclude_like_check(tmp_path):
+    from entropy_ref.verify import check_file
+
+    path = _mostly_skipped_file(tmp_path / "theirs.npz")
+    report = check_file(path, exclude="batch_*")
+    assert not report.ok and report.too_many_skipped and "batch_5x6x7_f64" not in report.skipped
+    with pytest.raises(ValueError, match="no golden case"):
+        check_file(path, exclude="*")

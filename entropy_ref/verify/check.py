@@ -94,6 +94,16 @@ def _patterns(name, x):
                     f"{type(x).__name__}")
 
 
+def select_cases(gs, cases, exclude) -> list:
+    """The golden cases matching ``cases`` minus those matching ``exclude``; never empty."""
+    excluded = {c.name for c in gs.select(exclude)} if exclude is not None else set()
+    chosen = [c for c in gs.select(cases) if c.name not in excluded]
+    if not chosen:
+        raise ValueError(f"the selection leaves no case to check: no golden case matches "
+                         f"cases={cases!r} minus exclude={exclude!r}")
+    return chosen
+
+
 def golden_set_from(golden_set):
     """The :class:`~entropy_ref.golden.GoldenSet` to check against: given, a version, or the default."""
     if golden_set is None or isinstance(golden_set, golden.GoldenSet):
@@ -192,11 +202,7 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
         raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
     with_axes = accepts_axes(fn)
     results = []
-    excluded = {c.name for c in gs.select(exclude)} if exclude is not None else set()
-    chosen = [c for c in gs.select(cases) if c.name not in excluded]
-    if not chosen:
-        raise ValueError(f"cases={cases!r}, exclude={exclude!r} leave no golden case to check")
-    for case in chosen:
+    for case in select_cases(gs, cases, exclude):
         case = case_for_profile(case, profile)
         res = CaseResult(case.name, str(case.W.dtype), case.shape, tolerance=case.tolerance)
         if not with_axes and case.W.ndim != 2:

@@ -196,7 +196,7 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
 
 @quiet_arithmetic
 def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
-               profile: str = "float64", golden_set=None) -> Report:
+               profile: str = "float64", exclude=None, golden_set=None) -> Report:
     """Verify the outputs stored in ``path`` (key layout: module docstring) against the golden set.
 
     Parameters
@@ -209,7 +209,10 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
     profile : {"float64", "float32"}
         Tolerance profile, as for :func:`entropy_ref.verify.check`: under ``"float32"`` each case
         is judged against the reference at the float32-rounded input, at float32 rounding.
-    golden_set : GoldenSet, optional
+    exclude : str or iterable of str, optional
+        Names or patterns left out (after ``cases``); as for ``check``, excluding cases does not
+        waive the more-than-half-skipped rule, choosing them with ``cases`` does.
+    golden_set : GoldenSet or int or str, optional
 
     Returns
     -------
@@ -220,13 +223,14 @@ def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
     FileNotFoundError, VerificationFileError
         Missing file; malformed file; a selected case neither present nor marked ``skip``.
     """
-    from .check import golden_set_from
+    from .check import _patterns, golden_set_from, select_cases
 
     gs = golden_set_from(golden_set)
     if loss not in golden.LOSSES:
         raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
     validate_profile(profile)
-    selected = gs.select(cases)
+    cases, exclude = _patterns("cases", cases), _patterns("exclude", exclude)
+    selected = select_cases(gs, cases, exclude)
     outputs, skipped = load_outputs(path, gs)
     missing = [c.name for c in selected if c.name not in outputs and c.name not in skipped]
     if missing:

@@ -116,6 +116,16 @@ class Report:
         return not self.selected and 2 * len(self.skipped) > len(self.results)
 
     @property
+    def skipped_property_inputs(self) -> bool:
+        """More than half of the property checks' inputs skipped (``fn`` raised
+        ``NotImplementedError`` on them): the property checks verified little."""
+        inputs: dict = {}
+        for p in self.properties:
+            key = (p.shape, p.axes)
+            inputs[key] = inputs.get(key, True) and p.status == SKIP
+        return 2 * sum(inputs.values()) > len(inputs)
+
+    @property
     def failed_properties(self) -> list:
         """The property checks that failed."""
         return [p for p in self.properties if not p.passed]
@@ -123,9 +133,11 @@ class Report:
     @property
     def ok(self) -> bool:
         """True when at least one case was attempted, none failed or errored, every property check
-        held, and at most half of the cases were skipped (any number when ``selected``)."""
+        held, at most half of the cases were skipped (any number when ``selected``), and ``fn``
+        ran on at least half of the property checks' inputs."""
         return (bool(self.attempted) and all(r.passed for r in self.attempted)
-                and not self.failed_properties and not self.too_many_skipped)
+                and not self.failed_properties and not self.too_many_skipped
+                and not self.skipped_property_inputs)
 
     @property
     def passed(self) -> list:
@@ -160,15 +172,19 @@ class Report:
         counts = (f"{len(self.passed)} passed, {len(self.failed)} failed, {len(self.errored)} "
                   f"errored, {len(self.skipped)} skipped of {len(self.results)} cases")
         if self.properties:
-            counts += (f"; properties: {len(self.properties) - len(self.failed_properties)} of "
-                       f"{len(self.properties)} hold")
+            n_skip = sum(p.status == SKIP for p in self.properties)
+            counts += (f"; properties: {sum(p.status == PASS for p in self.properties)} of "
+                       f"{len(self.properties)} hold" + (f", {n_skip} skipped" if n_skip else ""))
         counts += f" (profile {self.profile})"
         if self.ok:
             return "PASS: " + counts
         why = ("no case was attempted (every case was skipped)" if not self.attempted else
                "more than half of the cases were skipped (choose them with cases= to allow that)"
                if self.too_many_skipped and not (self.failed or self.errored
-                                                 or self.failed_properties) else "")
+                                                 or self.failed_properties) else
+               "fn raised NotImplementedError on more than half of the property checks' inputs "
+               "(turn them off explicitly with properties=False / --no-properties)"
+               if self.skipped_property_inputs and not self.failed_properties else "")
         return "FAIL: " + counts + (f" - {why}" if why else "")
 
     def __getitem__(self, name: str) -> CaseResult:

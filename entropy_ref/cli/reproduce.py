@@ -78,6 +78,8 @@ def add_parser(subparsers):
     p.add_argument("--long-epochs", type=int, help="epochs of the study long (full: 60)")
     p.add_argument("--long-max", type=int, metavar="N",
                    help="at most N still-climbing methods in the study long (full: 2)")
+    p.add_argument("--long-methods", type=_csv(str), metavar="M1,M2",
+                   help="methods of the study long (default: the best still-climbing ones)")
     for name, what in (("ablation", "ablation rows"), ("layout", "receptive-field variant"),
                        ("long", "study long")):
         p.add_argument(f"--{name}-seeds", type=int, metavar="N",
@@ -105,7 +107,7 @@ def study_from_args(args):
     """:class:`StudySettings` = the preset's, then the options given."""
     from ..reproduce.study_settings import STUDY_PRESETS, StudySettings
     given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max",
-                                           "select_target",
+                                           "select_target", "long_methods",
                                            "ablation_seeds", "layout_seeds", "long_seeds",
                                            "layout_select")
              if getattr(args, f, None) is not None}

@@ -171,3 +171,17 @@ def test_a_port_skipping_few_property_inputs_still_passes():
         return entropy_ref.configuration_entropy_grad(W, axes)
     report = check(no_vectors, exclude="row_1x8_f64")
     assert report.ok and ", 4 skipped" in report.summary()
+
+
+def test_save_outputs_takes_torch_tensors_that_require_grad_like_check(tmp_path):
+    torch = pytest.importorskip("torch")
+    from entropy_ref import golden
+    from entropy_ref.verify import check_file, save_outputs
+
+    W = golden.load()["tiny_2x2_f64"].W
+    w = torch.tensor(W, requires_grad=True)
+    H = 0.5 * torch.log(torch.tensor(0.0, dtype=torch.float64) + 1.0) + (w * 0).sum()  # needs grad
+    value, grad = entropy_ref.configuration_entropy_grad(W)
+    outputs = {"tiny_2x2_f64": (H + value, torch.tensor(grad, requires_grad=True) * 1.0)}
+    path = save_outputs(tmp_path / "t.npz", outputs)    # was torch's "Can't call numpy()"
+    assert check_file(path, cases="tiny_2x2_f64").ok

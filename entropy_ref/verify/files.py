@@ -279,14 +279,20 @@ def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=No
     ...     print(check_file(p, cases="tiny_2x2_f64").ok)
     True
     """
+    from .outputs import to_array    # the arrays check() accepts: NumPy, torch (detached), JAX
+
     gs = golden_set if golden_set is not None else golden.load()
     payload = {}
     for name, returned in outputs.items():
         case = gs[name]
-        payload[f"{name}/value"] = np.asarray(returned[0], dtype=np.float64)
-        payload[f"{name}/grad"] = np.asarray(returned[1])
+        payload[f"{name}/value"] = to_array(returned[0], f"{name}: the value").astype(np.float64)
+        payload[f"{name}/grad"] = to_array(returned[1], f"{name}: the gradient")
         if len(returned) > 2 and returned[2] is not None:
-            for axis, c in components_by_axis(returned[2], case.axes).items():
+            comps = returned[2]
+            comps = ({a: to_array(c, f"{name}: component {a}") for a, c in comps.items()}
+                     if isinstance(comps, dict) else
+                     [to_array(c, f"{name}: component {n}") for n, c in enumerate(comps)])
+            for axis, c in components_by_axis(comps, case.axes).items():
                 payload[f"{name}/g_axis{axis}"] = c
     for name, reason in (skipped or {}).items():
         gs[name]   # noqa: B018 - raises KeyError for an unknown case name

@@ -15,7 +15,8 @@ This is the same arithmetic as the readable path in :mod:`entropy_ref.scharr` an
   planes are then fixed exactly, or, when accumulating, the wrong term is subtracted back;
 * every pass writes into a preallocated buffer with ``out=``, and the array is processed in slabs
   of rows (:data:`BLOCK_BYTES` per buffer, halo of two rows) so the passes run in cache: peak extra
-  memory is the gradient plus three slab buffers (at most three arrays the size of ``W``, whatever
+  memory is the gradient plus two slab buffers, three with several slabs or a strided ``out`` (at
+  most three arrays the size of ``W`` in all, whatever
   the number of chosen axes, its strides or its scale: see :func:`value_and_grad`).
 """
 

@@ -231,7 +231,7 @@ def sparsity_loss_grad(W, axes=None, unit: str = "nats", *, out=None):
     >>> W = np.arange(12.0).reshape(3, 4)
     >>> l, dl = sparsity_loss_grad(W)
     >>> H, dH = configuration_entropy_grad(W)
-    >>> l == -H and bool(np.array_equal(dl, -dH))
+    >>> bool(np.isclose(l, -H, rtol=1e-15, atol=0) and np.allclose(dl, -dH, rtol=1e-15, atol=0))
     True
     """
     H, dH_dW = configuration_entropy_grad(W, axes, unit, out=out)

@@ -185,3 +185,26 @@ def test_save_outputs_takes_torch_tensors_that_require_grad_like_check(tmp_path)
     outputs = {"tiny_2x2_f64": (H + value, torch.tensor(grad, requires_grad=True) * 1.0)}
     path = save_outputs(tmp_path / "t.npz", outputs)    # was torch's "Can't call numpy()"
     assert check_file(path, cases="tiny_2x2_f64").ok
+
+
+@pytest.mark.parametrize("kwargs, error, needle", [
+    (dict(loss="H"), ValueError, "loss must be one of"),       # ran as l_C: every property failed
+    (dict(unit="bit"), ValueError, "unit must be"),             # ran as bits
+    (dict(profile="float16"), ValueError, "profile must be"),   # KeyError 'float16'
+    (dict(seed=-1), ValueError, "seed must be a non-negative integer"),
+    (dict(seed=1.5), ValueError, "seed must be a non-negative integer"),
+    (dict(skip_on=5), TypeError, "skip_on must be an exception class"),
+    (dict(with_axes="yes"), TypeError, "with_axes must be True or False"),
+])
+def test_check_properties_refuses_bad_arguments_in_one_line(kwargs, error, needle):
+    from entropy_ref.verify import check_properties
+
+    with pytest.raises(error, match=needle):
+        check_properties(entropy_ref.configuration_entropy_grad, **kwargs)
+
+
+def test_check_properties_refuses_a_non_callable():
+    from entropy_ref.verify import check_properties
+
+    with pytest.raises(TypeError, match="fn must be callable"):
+        check_properties(5)

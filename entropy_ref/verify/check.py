@@ -129,6 +129,15 @@ def _validate(fn, cases, exclude, skip_on, properties, seed) -> None:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
 
 
+def validate_loss_unit_profile(loss, unit, profile) -> None:
+    """One-line ``ValueError`` for an unknown ``loss``, ``unit`` or ``profile``."""
+    validate_profile(profile)
+    if loss not in golden.LOSSES:
+        raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
+    if unit not in ("nats", "bits"):
+        raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
+
+
 @quiet_arithmetic
 def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str = "float64",
           exclude=None, skip_on=NotImplementedError, properties: bool = True, seed: int = 0,
@@ -195,11 +204,7 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
     gs = golden_set_from(golden_set)
     cases, exclude = _patterns("cases", cases), _patterns("exclude", exclude)
     _validate(fn, cases, exclude, skip_on, properties, seed)
-    validate_profile(profile)
-    if loss not in golden.LOSSES:
-        raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
-    if unit not in ("nats", "bits"):
-        raise ValueError(f"unit must be 'nats' or 'bits', got {unit!r}")
+    validate_loss_unit_profile(loss, unit, profile)
     with_axes = accepts_axes(fn)
     results = []
     for case in select_cases(gs, cases, exclude):

@@ -269,6 +269,12 @@ def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "
     >>> all(r.passed for r in results), sorted({r.name for r in results})[:3]
     (True, ['euler', 'finite_differences', 'gradient'])
     """
+    from .check import _validate, validate_loss_unit_profile
+
+    _validate(fn, None, None, skip_on, True, seed)
+    validate_loss_unit_profile(loss, unit, profile)
+    if not isinstance(with_axes, bool):
+        raise TypeError(f"with_axes must be True or False, got {with_axes!r}")
     port = _Port(fn, loss, unit, with_axes, skip_on)
     results: list = []
     for W, axes, c in draw_inputs(seed, profile, with_axes):

@@ -208,3 +208,37 @@ def test_check_properties_refuses_a_non_callable():
 
     with pytest.raises(TypeError, match="fn must be callable"):
         check_properties(5)
+
+
+@pytest.mark.parametrize("W, axes, error", [
+    (np.zeros((3, 3)), (1, 0), entropy_ref.DegenerateInputError),      # was ZeroDivisionError
+    (np.array([[1.0, 0.0, 1.0]]), (1, 0), entropy_ref.DegenerateInputError),
+    (np.ones((3, 4)), None, None),                                       # was 'NoneType' not iterable
+])
+def test_float32_tolerance_takes_what_configuration_entropy_takes(W, axes, error):
+    from entropy_ref.verify.profiles import float32_tolerance
+
+    if error is None:
+        assert 0 < float32_tolerance(W, axes).value_atol < 1e-3
+    else:
+        with pytest.raises(error):
+            float32_tolerance(W, axes)
+
+
+@pytest.mark.parametrize("entry, needle", [((1.0,), "fn must return (value, grad)"),
+                                           (1.0, "fn must return (value, grad)"),
+                                           (("x", np.zeros((2, 2))), "the value is a str")])
+def test_save_outputs_refuses_malformed_entries_in_one_line(tmp_path, entry, needle):
+    # were IndexError / "'float' object is not subscriptable" / numpy's wording
+    from entropy_ref.verify import save_outputs
+
+    with pytest.raises(ValueError, match="tiny_2x2_f64") as info:
+        save_outputs(tmp_path / "o.npz", {"tiny_2x2_f64": entry})
+    assert needle in str(info.value) and not (tmp_path / "o.npz").exists()
+
+
+def test_save_outputs_refuses_outputs_that_are_not_a_mapping(tmp_path):
+    from entropy_ref.verify import save_outputs
+
+    with pytest.raises(TypeError, match="outputs must be a dict"):
+        save_outputs(tmp_path / "o.npz", [1, 2])

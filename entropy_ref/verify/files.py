@@ -35,7 +35,7 @@ from .quiet import quiet_arithmetic
 from .. import golden
 from .._atomic import atomic_write
 from .._files import CorruptFileError, read_npz
-from .compare import Outputs, components_by_axis, evaluate
+from .compare import Outputs, evaluate
 from .report import SKIP, CaseResult, Report
 
 _COMPONENT = re.compile(r"g_axis(\d+)$")
@@ -279,21 +279,25 @@ def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=No
     ...     print(check_file(p, cases="tiny_2x2_f64").ok)
     True
     """
-    from .outputs import to_array    # the arrays check() accepts: NumPy, torch (detached), JAX
+    from .check import golden_set_from
+    from .outputs import outputs_from_return   # what check() accepts: NumPy, torch, JAX, ...
 
-    gs = golden_set if golden_set is not None else golden.load()
+    gs = golden_set_from(golden_set)
+    if not isinstance(outputs, dict) or not isinstance(skipped or {}, dict):
+        raise TypeError("outputs must be a dict {case: (value, grad[, components])} and skipped a "
+                        f"dict {{case: reason}}; got {type(outputs).__name__}, "
+                        f"{type(skipped).__name__}")
     payload = {}
     for name, returned in outputs.items():
         case = gs[name]
-        payload[f"{name}/value"] = to_array(returned[0], f"{name}: the value").astype(np.float64)
-        payload[f"{name}/grad"] = to_array(returned[1], f"{name}: the gradient")
-        if len(returned) > 2 and returned[2] is not None:
-            comps = returned[2]
-            comps = ({a: to_array(c, f"{name}: component {a}") for a, c in comps.items()}
-                     if isinstance(comps, dict) else
-                     [to_array(c, f"{name}: component {n}") for n, c in enumerate(comps)])
-            for axis, c in components_by_axis(comps, case.axes).items():
-                payload[f"{name}/g_axis{axis}"] = c
+        try:
+            out = outputs_from_return(returned, case)
+        except ValueError as exc:
+            raise ValueError(f"save_outputs: {name}: {exc}") from None
+        payload[f"{name}/value"] = np.asarray(out.value, dtype=np.float64)
+        payload[f"{name}/grad"] = out.grad
+        for axis, c in (out.components or {}).items():
+            payload[f"{name}/g_axis{axis}"] = c
     for name, reason in (skipped or {}).items():
         gs[name]   # noqa: B018 - raises KeyError for an unknown case name
         payload[f"{name}/skip"] = np.array(str(reason))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._checks import DegenerateInputError, as_float_array, normalize_axes
 from ..scharr import scharr_gradient, scharr_gradient_adjoint
 
 #: profile names accepted by ``check(fn, profile=...)`` and ``entropy-ref verify --profile``
@@ -112,14 +113,17 @@ def float32_tolerance(W, axes, u: float = U32) -> ProfileTolerance:
 
     Each bound is multiplied by :data:`SAFETY`.
     """
-    W = np.asarray(W, dtype=np.float64)
-    axes = tuple(axes)
+    W = as_float_array(W).astype(np.float64, copy=False)
+    axes = normalize_axes(axes, W.ndim)
     k, n = len(axes), W.size
     m = 2 * 3 ** (k - 1)
     gm = _gamma(m, u)
     comps = scharr_gradient(W, axes)
     E = float(sum(np.vdot(c, c) for c in comps))
     S = float(np.sum(np.abs(W)))
+    if not (E > 0.0 and S > 0.0):
+        raise DegenerateInputError(f"float32_tolerance: H_C is undefined at this W (shape "
+                                   f"{W.shape}): sum |W| = {S:g}, gradient energy E = {E:g}")
     w2, winf = float(np.linalg.norm(W.ravel())), float(np.max(np.abs(W)))
     c2 = sum(float(np.linalg.norm(c.ravel())) for c in comps)
     cinf = [float(np.max(np.abs(c))) for c in comps]

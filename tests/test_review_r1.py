@@ -242,3 +242,14 @@ def test_save_outputs_refuses_outputs_that_are_not_a_mapping(tmp_path):
 
     with pytest.raises(TypeError, match="outputs must be a dict"):
         save_outputs(tmp_path / "o.npz", [1, 2])
+
+
+@pytest.mark.parametrize("spec, hint", [("my_port.py:fn", "my_port:fn"),
+                                        ("ports/torch_port.py:fn", "ports.torch_port:fn"),
+                                        ("./my_port:fn", "my_port:fn")])
+def test_cli_fn_given_a_file_path_says_which_module_name_to_use(tmp_path, monkeypatch, capsys,
+                                                                spec, hint):
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "--fn", spec]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"--fn {hint}" in err, err

@@ -67,6 +67,23 @@ def _listing(gs, patterns) -> str:
     return "\n".join(lines)
 
 
+def _path_hint(module_name: str, attr: str) -> str:
+    """For a file path given as the module (``ports/my_port.py``): the module name to use."""
+    if not (module_name.endswith(".py") or "/" in module_name or "\\" in module_name):
+        return ""
+    import os
+    from pathlib import Path
+
+    name = Path(module_name[:-3] if module_name.endswith(".py") else module_name)
+    where = ""
+    try:
+        name = name.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:            # outside the current directory: run from its folder
+        where, name = f"from {name.resolve().parent}{os.sep} ", Path(name.name)
+    return (f"; give a module name importable from the current directory, not a file path: "
+            f"{where}--fn {'.'.join(name.parts)}:{attr}")
+
+
 def import_callable(spec: str):
     """Import ``"package.module:function"`` (or ``module:Class.method``); one-line ``UserError``.
 
@@ -88,7 +105,7 @@ def import_callable(spec: str):
                         ) from None
     except Exception as exc:  # noqa: BLE001 - any import failure is the user's: one line
         raise UserError(f"--fn {spec}: cannot import module {module_name!r} "
-                        f"({type(exc).__name__}: {exc})") from None
+                        f"({type(exc).__name__}: {exc})" + _path_hint(module_name, attr)) from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -260,3 +260,13 @@ def test_cli_fn_given_a_file_path_says_which_module_name_to_use(tmp_path, monkey
     assert main(["verify", "--fn", spec]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and f"--fn {hint}" in err, err
+
+
+def test_a_run_without_history_json_says_the_file_is_missing(small_run, synthetic_mnist_dir,
+                                                              capsys):
+    # was "RUN: corrupt history (0 epoch records but the checkpoint is at epoch 1)"
+    (small_run / "history.json").unlink()
+    assert main(["prune-curve", str(small_run), "--step", "50",
+                 "--data-dir", str(synthetic_mnist_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "history.json" in err and "missing" in err and len(err.splitlines()) == 1, err

@@ -205,8 +205,9 @@ def load_history(run_dir, epoch=None):
                               "with a test_accuracy in [0, 1]")
     if epoch is not None:
         if len(records) < epoch:
-            raise corrupt(path if path.is_file() else Path(run_dir), "history",
-                          f"{len(records)} epoch records but the checkpoint is at epoch {epoch}")
+            raise corrupt(path, "history", f"{len(records)} epoch records but the checkpoint is "
+                          f"at epoch {epoch}" if path.is_file() else "the file is missing, but "
+                          f"the checkpoint is at epoch {epoch}")
         records = records[:epoch]
     return records
 

@@ -85,7 +85,8 @@ def _diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str
     scale = _grad_scale(grad, G, unit, loss)
     if scale is not None:
         return _scaled(case, value, scale) or [_unexplained(case, value, grad)]
-    tests = (mistakes.other_kernel, lambda c, v, g: _gradient_terms(c, v, g, unit), _sign_at_zero,
+    tests = (mistakes.other_kernel, mistakes.numpy_gradient,
+             lambda c, v, g: _gradient_terms(c, v, g, unit), _sign_at_zero,
              _wrong_axes, mistakes.one_component, mistakes.matrix_norm,
              mistakes.per_matrix, mistakes.memory_order, _padding, _transposed)
     for test in tests:

@@ -19,7 +19,8 @@ from .relations import MATCH, close, num, reference_terms
 from .report import Diagnosis
 from .variant_grads import (EDGE_KERNELS, MATRIX_NORMS, SVD_MAX_SIZE, batch_axes,
                             kernel_components, kernel_variant, matrix_norm_variant,
-                            one_component_variant, per_matrix_variant, reshape_variants)
+                            numpy_gradient_variant, one_component_variant, per_matrix_variant,
+                            reshape_variants)
 from .variants import column_major_value
 
 _SCHARR = "Scharr's [[3, 0, -3], [10, 0, -10], [3, 0, -3]] / 32"
@@ -135,6 +136,22 @@ def other_kernel(case, value: float, grad: np.ndarray) -> list:
             f"{_SCHARR}; use the Scharr kernel (the smoothing [3, 10, 3] / 16 across the "
             "difference [1, 0, -1] / 2)"))]
     return []
+
+
+def numpy_gradient(case, value: float, grad: np.ndarray) -> list:
+    """The gradient is that of ``H_C`` with ``np.gradient`` as the Scharr components."""
+    got = numpy_gradient_variant(case.W, case.axes)
+    if got is None or not close(grad, got[1]):
+        return []
+    delta, half = value - got[0], 0.5 * math.log(len(case.axes))
+    if abs(delta) > MATCH and abs(delta - half) > MATCH:   # the energy over k, or without the 1/k
+        return []
+    return [Diagnosis("numpy_gradient", (
+        "the gradient is that of H_C computed with np.gradient (central differences [1, 0, -1] "
+        "/ 2 without smoothing, one-sided differences at the edges instead of zero padding"
+        + ("" if abs(delta) <= MATCH else "; the energy's 1/k dropped too") + f") instead of "
+        f"{_SCHARR} with zero padding: np.gradient is not the Scharr operator, use "
+        "scipy.ndimage.convolve(W, G_x, mode='constant') (or conv2d with padding=1)"))]
 
 
 def other_kernel_components(case, comps: dict) -> list:

@@ -270,3 +270,28 @@ def test_a_run_without_history_json_says_the_file_is_missing(small_run, syntheti
                  "--data-dir", str(synthetic_mnist_dir)]) == 2
     err = capsys.readouterr().err.strip()
     assert "history.json" in err and "missing" in err and len(err.splitlines()) == 1, err
+
+
+def _relative_threshold_port(W, axes=None):
+    """Zeroes entries below 1e-6 max|W| before computing ('numerically zero'): right on every
+    golden case and every property input until they spanned more than six decades, wrong on
+    trained matrices, whose small weights span many (their |W|-term gradient is dropped)."""
+    W = np.array(W)
+    return entropy_ref.configuration_entropy_grad(
+        np.where(np.abs(W) < 1e-6 * np.abs(W).max(), 0, W), axes)
+
+
+@pytest.mark.parametrize("profile", ["float64", "float32"])
+def test_a_port_dropping_relatively_tiny_weights_fails_the_property_checks(profile):
+    report = check(_relative_threshold_port, profile=profile)    # was a PASS
+    assert not report.ok and "prop_gradient" in report.property_names()
+    assert check(entropy_ref.configuration_entropy_grad, profile=profile).ok
+
+
+def test_one_property_input_spans_twelve_decades_of_magnitude():
+    from entropy_ref.verify.properties import draw_inputs
+
+    for profile in ("float64", "float32"):
+        spans = [float(np.log10(np.abs(W).max() / np.abs(W).min()))
+                 for W, _, _ in draw_inputs(0, profile, True)]
+        assert max(spans) > 10 and sorted(spans)[-2] < 3

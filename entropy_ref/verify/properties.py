@@ -2,7 +2,8 @@
 
 The golden cases fix a few inputs; a port can still break on a row vector, an odd size, a batch,
 or at a scale where a naive sum of squares overflows. :func:`check_properties` draws shapes
-(``1 x n``, ``n x 1``, odd sizes, a random matrix and, when ``fn`` takes ``axes``, a batch
+(``1 x n``, ``n x 1``, odd sizes, a random matrix whose entries span 12 decades of magnitude as
+trained weights do, and, when ``fn`` takes ``axes``, a batch
 ``(B, R, C)`` with ``axes=(1, 2)``) and power-of-two scales ``c`` (``2**-66 .. 2**66`` ~
 ``1e-20 .. 1e20`` in float64, ``2**-50 .. 2**50`` ~ ``1e-15 .. 1e15`` under the float32 profile;
 powers of two so that ``c W`` is exact) and checks, each failure with its own diagnosis:
@@ -103,9 +104,11 @@ def draw_inputs(seed: int, profile: str, with_axes: bool) -> list:
     exps = [exps[i] for i in rng.permutation(len(exps))]
     dtype = np.float32 if profile == "float32" else np.float64
     out = []
-    for (shape, axes), e in zip(shapes, exps):
+    for n, ((shape, axes), e) in enumerate(zip(shapes, exps)):
         W = rng.standard_normal(shape)
         W[np.abs(W) < 0.05] = 0.05      # keeps every entry away from the kink of |w| at 0
+        if n == 3:   # the random matrix spans 12 decades, like trained weights (own stream)
+            W *= 10.0 ** np.random.default_rng([seed, 3]).uniform(-12.0, 0.0, shape)
         out.append((W.astype(dtype), axes, math.ldexp(1.0, e)))
     return out
 

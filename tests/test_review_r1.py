@@ -295,3 +295,18 @@ def test_one_property_input_spans_twelve_decades_of_magnitude():
         spans = [float(np.log10(np.abs(W).max() / np.abs(W).min()))
                  for W, _, _ in draw_inputs(0, profile, True)]
         assert max(spans) > 10 and sorted(spans)[-2] < 3
+
+
+def test_a_port_with_the_wrong_signature_is_told_how_it_is_called():
+    # was "fn raised TypeError: ...missing 1 required positional argument... (at .../check.py:56
+    # in call_fn ...)": the frame shown was the kit's own
+    def three_args(W, axes, scale):
+        return entropy_ref.configuration_entropy_grad(W, axes)
+
+    text = str(check(three_args, cases="tiny_2x2_f64", properties=False))
+    assert "fn cannot be called as fn(W, axes=(1, 0))" in text and "check.py" not in text
+
+    def inner_type_error(W):            # a TypeError inside fn keeps its own frame
+        return len(3), W
+    text = str(check(inner_type_error, cases="tiny_2x2_f64", properties=False))
+    assert "cannot be called" not in text and "inner_type_error" in text

@@ -59,6 +59,11 @@ def call_fn(fn, W, axes, with_axes: bool, skip_on):
     except SystemExit as exc:   # not a verdict: sys.exit(0) must not end a run as a success
         return None, ERROR, f"fn called sys.exit({exc.code!r}) ({describe_exception(exc)})"
     except Exception as exc:  # noqa: BLE001 - a crash of fn is a failure of the case, not of check
+        tb = exc.__traceback__
+        if isinstance(exc, TypeError) and tb is not None and tb.tb_next is None:
+            call = f"fn(W, axes={axes})" if with_axes else "fn(W)"   # the call itself failed
+            return None, ERROR, (f"fn cannot be called as {call}: {exc}; the kit calls fn(W), "
+                                 "or fn(W, axes=...) when fn has an 'axes' parameter")
         return None, ERROR, f"fn raised {describe_exception(exc)}"
 
 

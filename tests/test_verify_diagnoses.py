@@ -832,3 +832,48 @@ def test_np_gradient_instead_of_the_scharr_operator_is_named(profile, half):
     assert sorted(report.failed) == sorted(cases), str(report)
     assert all(_names(report, c) == {"numpy_gradient"} for c in cases), str(report)
     assert "np.gradient" in str(report) and "one-sided" in str(report)
+
+
+def _smooth_abs_port(W, axes, eps=1e-8):
+    """sum sqrt(W**2 + eps) for sum|W| (a 'smooth |w|', differentiable at 0)."""
+    W = np.asarray(W, dtype=np.float64)
+    v, g, comps = port(W, axes)
+    a = np.sqrt(W * W + eps)
+    S, S_eps = float(np.abs(W).sum()), float(a.sum())
+    R1 = g + np.sign(W) / S                           # the energy term is right
+    return v + math.log(S) - math.log(S_eps), R1 - (W / a) / S_eps
+
+
+@pytest.mark.parametrize("case, profile", [
+    (c, p) for c in ("lenet300_fc3_f64", "sparse_signed_12x10_f64", "rect_3x5_f64")
+    for p in ("float64", "float32")] + [("tiny_3x3_f64", "float64")])   # 3x3: below float32 bound
+def test_smooth_abs_sqrt_w2_plus_eps_is_named_with_its_eps(case, profile):
+    # was float32_precision, additive_eps (in the log), memory_order, padding or unexplained
+    report = _check(functools.partial(_smooth_abs_port, eps=1e-8), cases=case, profile=profile,
+                    properties=False)
+    assert not report.ok and _names(report, case) == {"smooth_abs"}, str(report)
+    assert "sqrt(W**2 + eps)" in str(report) and "eps ~ 1e-08" in str(report)
+
+
+def test_a_tiny_smooth_abs_eps_is_named_under_float64_and_harmless_under_float32():
+    fn = functools.partial(_smooth_abs_port, eps=1e-14)
+    report = _check(fn, cases="lenet300_fc3_f64", properties=False)
+    assert _names(report, "lenet300_fc3_f64") == {"smooth_abs"}, str(report)
+    assert "Harmless at float32 training precision" in str(report)
+    assert _check(fn, cases="lenet300_fc3_f64", profile="float32", properties=False).ok
+
+
+def _soft_sign_port(W, axes, eps=1e-10):
+    """sign(W) computed as W / (|W| + eps) ('safe sign') in the gradient; the value is right."""
+    W = np.asarray(W, dtype=np.float64)
+    v, g, comps = port(W, axes)
+    S = float(np.abs(W).sum())
+    return v, g + np.sign(W) / S - (W / (np.abs(W) + eps)) / S
+
+
+@pytest.mark.parametrize("case", ["lenet300_fc3_f64", "sparse_signed_12x10_f64"])
+def test_soft_sign_w_over_abs_w_plus_eps_is_named_with_its_eps(case):
+    # was float32_precision ("part of the computation runs in float32")
+    report = _check(_soft_sign_port, cases=case, properties=False)
+    assert not report.ok and _names(report, case) == {"soft_sign"}, str(report)
+    assert "W / (|W| + eps)" in str(report) and "eps ~ 1e-10" in str(report)

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..gradcheck import rel_error
-from . import mistakes
+from . import mistakes, mistakes_abs
 from .relations import MATCH, boundary_band, close, num
 from .report import Diagnosis
 from .variant_grads import batch_axes
@@ -68,7 +68,8 @@ def _diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str
         Never empty: ``unexplained`` when no known mistake fits.
     """
     H, G = case.value_nats, case.grad
-    eps = mistakes.additive_eps(case, value, grad)      # before float32: it is not a precision issue
+    eps = (mistakes_abs.smooth_abs(case, value, grad)   # before float32: not precision issues
+           or mistakes.additive_eps(case, value, grad))
     if eps:
         return eps
     if case.tolerance.name == "float64" and abs(value - H) <= _FLOAT32_TOL \

@@ -33,8 +33,8 @@ METHOD_COLORS = {"none": "tab:red", "sparsity": "tab:blue", "sparsity-sum": "tab
                  "hoyer": "tab:purple"}
 
 
-def save(fig, path, dpi=150):
-    """Write ``fig`` as ``PATH.png`` and ``PATH.pdf`` atomically; return both paths.
+def save(fig, path, dpi=150, formats=("png", "pdf")):
+    """Write ``fig`` as ``PATH.png`` and ``PATH.pdf`` (or ``formats``) atomically; return the paths.
 
     Examples
     --------
@@ -42,13 +42,15 @@ def save(fig, path, dpi=150):
     >>> d = tempfile.mkdtemp(); fig = Figure(figsize=(1, 1))
     >>> [p.name for p in save(fig, Path(d) / "x.png")]
     ['x.png', 'x.pdf']
+    >>> [p.name for p in save(fig, Path(d) / "y.png", formats=("png",))]
+    ['y.png']
     """
     path = Path(path)
     stem = path.with_suffix("") if path.suffix in (".png", ".pdf") else path
     stem.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
     out = []
-    for fmt in ("png", "pdf"):
+    for fmt in formats:
         target = stem.with_name(stem.name + "." + fmt)
         atomic_write(target, lambda f: fig.savefig(f, format=fmt, dpi=dpi, bbox_inches="tight"))
         out.append(target)

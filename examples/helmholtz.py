@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 import types
 
@@ -35,6 +34,7 @@ import scipy.sparse as sp  # noqa: E402
 import scipy.sparse.linalg as spla  # noqa: E402
 
 import entropy_ref as er  # noqa: E402
+from entropy_ref.figures import save  # noqa: E402
 
 
 # ---------------------------------------------------------------- operators and ground states
@@ -211,17 +211,8 @@ def eq6_terms(W, L5, LS):
 
 # ---------------------------------------------------------------- figures
 def save_figure(fig, out_dir, name):
-    """Write ``fig`` atomically (temp file in the same directory, then ``os.replace``)."""
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out_dir)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.chmod(tmp, 0o644)                       # mkstemp creates 0600
-        os.replace(tmp, os.path.join(out_dir, name))
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return os.path.join(out_dir, name)
+    """Write ``fig`` as the PNG ``out_dir/name`` atomically (the package's figure writer)."""
+    return str(save(fig, os.path.join(out_dir, name), dpi=110, formats=("png",))[0])
 
 
 def _show(ax, A, title, signed=True):

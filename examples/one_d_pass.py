@@ -15,11 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 from entropy_ref.conventions import DERIVATIVE, SMOOTHING
+from entropy_ref.figures import save
 from entropy_ref.scharr import convolve3, correlate3
 
 N = 6
@@ -116,18 +116,10 @@ def figure(kernel, out_dir):
         ax.set_title(title, fontsize=9)
         ax.set_aspect("equal")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out_dir)
-    os.close(fd)
-    path = os.path.join(out_dir, "one_d_pass.png")
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        return str(save(fig, os.path.join(out_dir, "one_d_pass.png"), dpi=110, formats=("png",))[0])
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 if __name__ == "__main__":

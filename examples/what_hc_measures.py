@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 
 if __name__ == "__main__":                     # tiny problems: BLAS threads only spin
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -26,6 +25,7 @@ import numpy as np  # noqa: E402
 import scipy.optimize  # noqa: E402
 
 import entropy_ref as er  # noqa: E402
+from entropy_ref.figures import save  # noqa: E402
 from entropy_ref.optim import AdamHP, adam_init, adam_step  # noqa: E402
 from entropy_ref.paper_matrices import figure1_matrices  # noqa: E402
 
@@ -269,18 +269,10 @@ def figure(spike, gauss, W_star, W_D, W_S, out_dir):
     ax.set_xlabel("nats")
     ax.set_title("(d) H_C = 1/2 log R - 1/2 log(L1^2/L2^2): where each matrix's value comes from", fontsize=9)
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.19), ncol=3)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out_dir)
-    os.close(fd)
-    path = os.path.join(out_dir, "what_hc_measures.png")
     try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        return str(save(fig, os.path.join(out_dir, "what_hc_measures.png"), dpi=110, formats=("png",))[0])
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
 
 
 def main(argv=None):

@@ -24,7 +24,7 @@ __all__ = ["COLORS", "band", "pareto", "ablation_figure", "finetune_figure", "lo
 
 #: colours of the studies' methods (the paper-protocol ones where they exist)
 COLORS = {**METHOD_COLORS, "loghoyer": "tab:brown", "rayleigh": "tab:pink",
-          "sparsity-rf": "tab:cyan"}
+          "sparsity-rf": "tab:cyan", "sparsity (λ=1)": "black"}
 
 
 def _color(label, i=0):
@@ -103,7 +103,7 @@ def pareto(curves, path, paper=None, title=None):
 
 def ablation_figure(selection, curves, dense, path):
     """Left/middle: validation accuracy and nonzero for 96% vs λ; right: test curves at λ = 1."""
-    fig = Figure(figsize=(15, 4.6))
+    fig = Figure(figsize=(16, 4.8))
     ax_acc, ax_nz, ax_cur = (fig.add_subplot(1, 3, k) for k in (1, 2, 3))
     for reg in ("sparsity", "loghoyer", "rayleigh"):
         if reg not in selection:
@@ -117,14 +117,15 @@ def ablation_figure(selection, curves, dense, path):
         ax_nz.plot(lam, nz, "o-", color=c, label=reg)
     target = next(iter(selection.values()))["target"]
     ax_acc.set_ylabel("unpruned validation accuracy %")
-    ax_nz.set_ylabel(f"nonzero weights for {100 * target:g}% validation accuracy")
+    ax_nz.set_ylabel(f"nonzero weights for {100 * target:g}% val. accuracy")
     ax_nz.set_yscale("log")
     for ax in (ax_acc, ax_nz):
         ax.set_xscale("log")
         ax.set_xlabel("λ")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
-    _pareto_axes(ax_cur, {"none": dense, **curves}, None, zoom=False)
+    _pareto_axes(ax_cur, {"none": dense, **{k.replace(" (λ=1)", " λ=1"): v
+                                            for k, v in curves.items()}}, None, zoom=False)
     ax_cur.set_ylim(0.8, 1.0)
     ax_cur.legend(fontsize=7)
     ax_cur.set_title("test curves at the paper's λ (band ±1 std)", fontsize=10)
@@ -176,7 +177,7 @@ def long_figure(histories, curves, path, paper=None):
     ax_h.legend(fontsize=8)
     _pareto_axes(ax_p, curves, paper, zoom=True)
     ax_p.set_xlim(3e3, 2.7e5)
-    ax_p.legend(fontsize=7)
+    ax_p.legend(fontsize=7, loc="lower right")
     ax_p.set_title("after the last epoch (band ±1 std)", fontsize=10)
     fig.suptitle("Longer training", fontsize=11)
     return save(fig, path)

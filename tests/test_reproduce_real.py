@@ -47,3 +47,21 @@ def test_reproduce_tiny_on_real_mnist(real_mnist_dir, tmp_path):
     cached = prune.read_curve_csv(run_dir / "curve.csv")
     assert np.array_equal(cached["nonzero"], naive.nonzero)
     assert np.array_equal(cached["test_accuracy"], naive.test_accuracy)
+
+
+def test_every_study_on_real_mnist(real_mnist_dir, tmp_path):
+    """The studies end to end on the real files (tiny widths, 2,000 training images)."""
+    out = tmp_path / "studies"
+    assert main(["reproduce", "--out", str(out), "--preset", "tiny", "--data-dir",
+                 str(real_mnist_dir), "--train-subset", "2000", "--study", "all"]) == 0
+    res = json.loads((out / "studies.json").read_text())
+    assert set(res) >= {"fair", "ablation", "finetune", "layout", "long", "figures"}
+    dense = res["fair"]["dense"]["summary"]["final_accuracy"]["mean"]
+    assert dense > 0.80                                         # it learns on 2,000 images
+    for m in res["finetune"]["methods"]:
+        for p, cell in m["summary"].items():
+            # fine-tuning the survivors never makes the pruned network much worse on average
+            assert cell["finetuned_accuracy"]["mean"] >= cell["oneshot_accuracy"]["mean"] - 0.05
+    variant = res["layout"]["variant"]
+    assert variant["train_options"] == {"layout": "receptive"}
+    assert variant["summary"]["final_accuracy"]["mean"] > 0.5

@@ -89,6 +89,16 @@ def prose_numbers(res):
                               ("sparsity (λ=1)", 98, True), ("l1", 98, True),
                               ("sparsity (λ=1)", 99, True), ("l1", 99, True)):
         out.append((_ft(res, label, level, std), f"fine-tuned {label} at {level}% removed"))
+    lg = res["long"]
+    at = {m["short_label"]: m for m in lg["methods"]}
+    out += [(_acc(lg["dense"]), "dense at 60 epochs, unpruned"),
+            (_count(lg["dense"], 0.96, False), "dense at 60 epochs, 96%"),
+            (_count(at["l1"], 0.96, False), "l1 at 60 epochs, 96%"),
+            (_count(at["sparsity"], 0.96, False), "sparsity at 60 epochs, 96%"),
+            (_count(at["sparsity"], 0.97, False), "sparsity at 60 epochs, 97%"),
+            (_count(at["hoyer"], 0.97, False), "hoyer at 60 epochs, 97%"),
+            (f"{at['l1']['summary']['targets']['0.96']['ratio_to_dense']:.3f}×",
+             "l1 at 60 epochs ÷ dense")]
     rows = {(r["model"], r["layer"]): r for r in res["layout"]["permutations"]}
     gap = rows[("sparsity", 1)]["original"] - rows[("none", 1)]["original"]
     out.append((f"{gap:.2f} nats", "H_C of sparsity W1 above dense"))

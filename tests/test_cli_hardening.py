@@ -430,3 +430,12 @@ def test_no_traceback_from_a_real_process(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "exists and is not a directory" in proc.stderr
     assert stat.S_ISREG(f.stat().st_mode)
+
+
+def test_output_piped_into_a_closed_pipe_exits_quietly():
+    """`entropy-ref verify --list | head -1`: the reader leaves early; no error line, no traceback."""
+    proc = subprocess.run(
+        f"{sys.executable} -m entropy_ref verify --list | head -n 1",
+        shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip(), "head printed the first line"
+    assert proc.stderr == "", proc.stderr

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -132,6 +133,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again (see the
+    Python docs, 'Note on SIGPIPE'); a no-op when stdout has no file descriptor (tests)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``entropy-ref`` console script; returns the exit status."""
     parser = build_parser()
@@ -144,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ValueError, TypeError) as exc:
         print(f"entropy-ref {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:     # `entropy-ref ... | head`: the reader left; nothing to report
+        _silence_stdout()
+        return 0
     except OSError as exc:      # the last line of defence: one line naming the path and cause
         print(f"entropy-ref {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
         return 2

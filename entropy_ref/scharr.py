@@ -108,15 +108,36 @@ def scharr_gradient(W, axes=None) -> tuple[np.ndarray, ...]:
     0.0
     """
     W = as_float_array(W)
-    axes = normalize_axes(axes, W.ndim)
+    return separable_components(W, normalize_axes(axes, W.ndim))
+
+
+def separable_components(W: np.ndarray, axes, smoothing=SMOOTHING) -> tuple[np.ndarray, ...]:
+    """The separable operator of eq. D2 with any 3-tap ``smoothing`` (Scharr's by default).
+
+    Component ``i`` is the difference ``DERIVATIVE`` along ``axes[i]`` after ``smoothing`` along
+    every other chosen axis. No input checks: :func:`scharr_gradient` is the public entry; the
+    verification kit calls this with other edge kernels (Sobel, Prewitt) to name a port's kernel.
+    """
     components = []
     for i in axes:
         g = W
         for j in axes:
             if j != i:
-                g = convolve3(g, SMOOTHING, j)
+                g = convolve3(g, smoothing, j)
         components.append(convolve3(g, DERIVATIVE, i))
     return tuple(components)
+
+
+def separable_adjoint(components, axes, smoothing=SMOOTHING) -> np.ndarray:
+    """``sum_i G_i^T c_i`` for :func:`separable_components` (eq. D8/D9), without checks."""
+    total = np.zeros(components[0].shape, dtype=np.result_type(*components))
+    for i, c in zip(axes, components):
+        t = correlate3(c, DERIVATIVE, i)
+        for j in axes:
+            if j != i:
+                t = correlate3(t, smoothing, j)
+        total += t
+    return total
 
 
 def scharr_gradient_adjoint(components, axes=None) -> np.ndarray:
@@ -148,14 +169,8 @@ def scharr_gradient_adjoint(components, axes=None) -> np.ndarray:
     (3, 4)
     """
     comps, axes = _check_components(components, axes)
-    total = np.zeros(comps[0].shape, dtype=np.result_type(*comps))
     with np.errstate(over="ignore", invalid="ignore"):   # checked just below
-        for i, c in zip(axes, comps):
-            t = correlate3(c, DERIVATIVE, i)
-            for j in axes:
-                if j != i:
-                    t = correlate3(t, SMOOTHING, j)
-            total += t
+        total = separable_adjoint(comps, axes)
     return _check_finite_sum(total, comps)
 
 

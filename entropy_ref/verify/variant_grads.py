@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 
-from ..conventions import DERIVATIVE
 from ..entropy import configuration_entropy_grad
-from ..scharr import convolve3, correlate3, scharr_gradient, scharr_gradient_adjoint
+from ..scharr import (scharr_gradient, scharr_gradient_adjoint, separable_adjoint,
+                      separable_components)
 
 #: other 3 x 3 edge kernels: name -> (smoothing [a, b, a] normalised to sum 1, integer kernel
 #: along x, its normalisation = the factor between the integer kernel and ``smoothing x [1,0,-1]/2``)
@@ -102,35 +102,15 @@ def kernel_variant(W: np.ndarray, axes, smoothing):
     """
     W = np.asarray(W, dtype=np.float64)
     k = len(axes)
-    comps = []
-    for i in axes:
-        g = W
-        for j in axes:
-            if j != i:
-                g = convolve3(g, smoothing, j)
-        comps.append(convolve3(g, DERIVATIVE, i))
+    comps = separable_components(W, axes, smoothing)
     E = sum(float(np.vdot(c, c)) for c in comps) / k
-    adj = np.zeros_like(W)
-    for i, c in zip(axes, comps):
-        t = correlate3(c, DERIVATIVE, i)
-        for j in axes:
-            if j != i:
-                t = correlate3(t, smoothing, j)
-        adj += t
+    adj = separable_adjoint(comps, axes, smoothing)
     return _finish(E, float(np.abs(W).sum()), 2.0 * adj / k, np.sign(W))
 
 
 def kernel_components(W: np.ndarray, axes, smoothing) -> tuple:
     """The components of :func:`kernel_variant` (for comparing with a port's components)."""
-    W = np.asarray(W, dtype=np.float64)
-    out = []
-    for i in axes:
-        g = W
-        for j in axes:
-            if j != i:
-                g = convolve3(g, smoothing, j)
-        out.append(convolve3(g, DERIVATIVE, i))
-    return tuple(out)
+    return separable_components(np.asarray(W, dtype=np.float64), axes, smoothing)
 
 
 def one_component_variant(W: np.ndarray, axes, index: int):

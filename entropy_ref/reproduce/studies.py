@@ -22,6 +22,7 @@ import numpy as np
 from ..data import load_mnist
 from ..mlp import LENET300_SIZES
 from ..train import TrainConfig
+from ..train.progress import format_duration
 from ..train.runio import MODEL, load_checkpoint
 from .curves import curve_files, write_json
 from .runstore import RunStore
@@ -43,11 +44,6 @@ SECONDS_PER_CURVE = 10.5
 _N_LENET = 784 * 300 + 300 * 100 + 100 * 10
 
 
-def _fmt(seconds):
-    seconds = max(0, int(round(seconds)))
-    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
-
-
 class Tracker:
     """Share of the estimated work done and the ETA, logged after every unit of work."""
 
@@ -64,8 +60,8 @@ class Tracker:
         rate = elapsed / self.done if self.done else 1.0
         left = max(0.0, self.total - self.done) * rate
         share = 100 * min(1.0, self.done / self.total) if self.total else 100
-        self.log(f"[progress] {what}: {share:.0f}% of the estimate done, {_fmt(elapsed)} "
-                 f"elapsed, ETA {_fmt(left)}")
+        self.log(f"[progress] {what}: {share:.0f}% of the estimate done, "
+                 f"{format_duration(elapsed)} elapsed, ETA {format_duration(left)}")
 
 
 @dataclass
@@ -226,7 +222,8 @@ def run_studies(settings, study, data=None, log=print):
     estimates = {name: estimators[name](ctx) for name in order}
     total = sum(estimates.values())
     log("studies: " + ", ".join(order) + "; estimated work left (2-core machine, idle): "
-        + ", ".join(f"{n} {_fmt(v)}" for n, v in estimates.items()) + f"; total {_fmt(total)}")
+        + ", ".join(f"{n} {format_duration(v)}" for n, v in estimates.items())
+        + f"; total {format_duration(total)}")
     ctx.tracker = Tracker(total, log)
     results = None
     for name in order:
@@ -235,10 +232,11 @@ def run_studies(settings, study, data=None, log=print):
         ctx.results[name] = runners[name](ctx)
         ctx.results[name]["seconds"] = time.perf_counter() - t1
         results = _write(ctx, t0)
-        log(f"== {name} done in {_fmt(time.perf_counter() - t1)}; wrote {out / STUDIES_JSON}")
+        log(f"== {name} done in {format_duration(time.perf_counter() - t1)}; "
+            f"wrote {out / STUDIES_JSON}")
     from .study_report import draw_figures
     ctx.results["figures"] = draw_figures(ctx, out)
     results = _write(ctx, t0)
     log(f"wrote {out / STUDIES_JSON}, {out / STUDIES_MD} and {out / 'figures'}/ in "
-        f"{_fmt(time.perf_counter() - t0)}")
+        f"{format_duration(time.perf_counter() - t0)}")
     return results

@@ -5,7 +5,7 @@ paper's ``H_C`` (right-hand side of eq. 3); ``sparsity_loss`` is its ``l_C = -H_
 ``docs/conventions.md``; derivation with numbered equations: ``docs/derivation.md``.
 """
 
-from ._checks import DegenerateInputError
+from .errors import DegenerateInputError
 from .entropy import (
     PenaltyResult,
     configuration_entropy,

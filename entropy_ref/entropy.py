@@ -15,10 +15,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import _fused
+from . import fused
 from ._layerwise import as_weight_list, broadcast_lam, weighted_sum
-from ._checks import DegenerateInputError, as_float_array, normalize_axes, scale_exponent
-from ._outputs import check_out, check_out_list
+from .errors import DegenerateInputError
+from .validation.arrays import as_float_array, normalize_axes
+from .scaling import scale_exponent
+from .validation.buffers import check_out, check_out_list
 from .conventions import unit_divisor
 from .scharr import scharr_gradient, scharr_gradient_adjoint
 
@@ -44,7 +46,7 @@ _QUIET = dict(over="ignore", under="ignore", invalid="ignore")
 def _safe_scale(E: float, S: float, W: np.ndarray) -> int:
     """The exponent ``e`` of an exact rescale ``2**-e W`` (:func:`_rescale_exponent`) when the
     energy ``E`` or ``S = sum |W|`` under- or overflowed, or 0 when none is needed or none helps."""
-    if _fused.out_of_range(E, S, W.dtype) and W.any():
+    if fused.out_of_range(E, S, W.dtype) and W.any():
         return _rescale_exponent(W)
     return 0
 
@@ -119,10 +121,10 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
     """
     W, axes, divisor = _prepare(W, axes, unit)
     out = check_out(out, W.shape, W.dtype, who="configuration_entropy_grad", inputs=[("W", W)])
-    H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=out)
+    H, dH_dW, Q, S = fused.value_and_grad(W, axes, divisor, out=out)
     e = _safe_scale(Q, S, W)                     # squares under/overflowed: exact rescale,
     if e:                                        # evaluated at 2**-e W without a copy of it
-        H, dH_dW, Q, S = _fused.value_and_grad(W, axes, divisor, out=dH_dW, scale=e)
+        H, dH_dW, Q, S = fused.value_and_grad(W, axes, divisor, out=dH_dW, scale=e)
     _check_sums(Q, S, W)
     if H is None:
         raise DegenerateInputError(_ZERO_ENERGY.replace("zero gradient energy", "gradient energy "

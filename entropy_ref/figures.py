@@ -23,7 +23,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._atomic import atomic_write
+from .storage.atomic import atomic_write
 
 __all__ = ["figure1", "figure2", "figure3", "figure4", "figure_sweep", "save", "METHOD_COLORS"]
 

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._layer_checks import (check_affine, check_affine_dy, check_affine_outs, check_labels,
-                            check_relu_dy, real_array)
-from ._outputs import check_out
+from .validation.layers import check_affine, check_affine_dy, check_affine_outs, check_labels, check_relu_dy, real_array
+from .validation.buffers import check_out
 
 __all__ = [
     "affine_forward", "affine_backward", "relu_forward", "relu_backward",

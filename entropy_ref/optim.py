@@ -28,8 +28,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from ._adam_checks import (check_inplace, check_real_fields, check_shapes, check_tree,
-                           square_checked, step_count)
+from .validation.adam import check_inplace, check_real_fields, check_shapes, check_tree, square_checked, step_count
 
 __all__ = ["AdamHP", "adam_init", "adam_step", "adam_step_inplace", "adam_step_params",
            "make_scratch", "pack"]

@@ -17,7 +17,7 @@ import itertools
 
 import numpy as np
 
-from ._checks import as_float_array, normalize_axes
+from .validation.arrays import as_float_array, normalize_axes
 from .conventions import DERIVATIVE, SMOOTHING
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from entropy_ref import configuration_entropy
 from entropy_ref.figures import figure1
-from entropy_ref.paper_matrices import figure1_matrices
+from paper_matrices import figure1_matrices
 
 
 def main():

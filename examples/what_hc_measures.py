@@ -27,7 +27,7 @@ import scipy.optimize  # noqa: E402
 import entropy_ref as er  # noqa: E402
 from entropy_ref.figures import save  # noqa: E402
 from entropy_ref.optim import AdamHP, adam_init, adam_step  # noqa: E402
-from entropy_ref.paper_matrices import figure1_matrices  # noqa: E402
+from paper_matrices import figure1_matrices  # noqa: E402
 
 #: E(e_p) of one interior unit spike: (||G_x||^2 + ||G_y||^2) / 2 = 236 / 1024 (eq. D17)
 SPIKE_ENERGY = 236.0 / 1024.0

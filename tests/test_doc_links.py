@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import entropy_ref as er
-from entropy_ref._checks import DegenerateInputError
+from entropy_ref.errors import DegenerateInputError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = REPO_ROOT / "entropy_ref"

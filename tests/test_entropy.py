@@ -16,7 +16,7 @@ from entropy_ref import (
     sparsity_loss_grad,
 )
 from entropy_ref.gradcheck import check_gradient, directional_check, rel_error
-from entropy_ref.paper_matrices import figure1_matrices
+from helpers import figure1_matrices
 
 RNG = np.random.default_rng(7)
 TOL_FD = 1e-6        # issue 2: central differences vs analytic gradient, relative
@@ -176,12 +176,12 @@ def test_penalty_sum_weights_and_gradients():
                                         ((31, 4, 3), (0, 1, 2)), ((9,), (0,)), ((2, 6), (1, 0))])
 @pytest.mark.parametrize("block_rows", [1, 2, 3, 5, 1000])
 def test_fused_slabs_equal_reference(shape, axes, block_rows):
-    """The fused path works on slabs of rows with a two-row halo (entropy_ref/_fused.py); every
+    """The fused path works on slabs of rows with a two-row halo (entropy_ref/fused.py); every
     slab size, down to one row, must give the reference result."""
-    from entropy_ref import _fused
+    from entropy_ref import fused
 
     W = RNG.standard_normal(shape)
-    H, g, _, _ = _fused.value_and_grad(W, axes, 1.0, block_rows=block_rows)
+    H, g, _, _ = fused.value_and_grad(W, axes, 1.0, block_rows=block_rows)
     H_ref, g_ref = configuration_entropy_grad_reference(W, axes)
     assert abs(H - H_ref) <= TOL_SAME * max(1.0, abs(H_ref))
     assert rel_error(g, g_ref) <= TOL_SAME
@@ -233,7 +233,7 @@ def test_extreme_scales_are_rescaled_exactly(monkeypatch, dtype, scale_exp, resc
 def test_fused_staged_slabs_equal_reference(shape, axes, block_rows, variant):
     """Strided W and the exact rescale are staged slab by slab into the work buffers (no copy
     of W); a strided out gets the result copied in. Every slab size gives the reference."""
-    from entropy_ref import _fused
+    from entropy_ref import fused
 
     W = RNG.standard_normal(shape)
     e, out = 0, None
@@ -245,7 +245,7 @@ def test_fused_staged_slabs_equal_reference(shape, axes, block_rows, variant):
         e = 37                                  # evaluate at 2**-37 W: H unchanged, grad * 2**37
     else:
         out = np.zeros(shape[::-1]).T
-    H, g, _, _ = _fused.value_and_grad(W, axes, 1.0, out=out, block_rows=block_rows, scale=e)
+    H, g, _, _ = fused.value_and_grad(W, axes, 1.0, out=out, block_rows=block_rows, scale=e)
     H_ref, g_ref = configuration_entropy_grad_reference(W, axes)
     assert abs(H - H_ref) <= TOL_SAME * max(1.0, abs(H_ref))
     assert rel_error(np.ldexp(g, -e), g_ref) <= TOL_SAME

@@ -22,8 +22,9 @@ import pytest
 from numpy.lib import format as npy_format
 
 from entropy_ref import golden
-from entropy_ref._atomic import atomic_write_bytes, clean_stale_temps, create_temp
-from entropy_ref._files import CorruptFileError, read_json, read_npz
+from entropy_ref.storage.atomic import atomic_write_bytes, clean_stale_temps, create_temp
+from entropy_ref.errors import CorruptFileError
+from entropy_ref.storage.readers import read_json, read_npz
 from entropy_ref.data import MNISTDataError, parse_idx
 from entropy_ref.prune import read_curve_csv
 from entropy_ref.prune.plan import MAX_POINTS, n_points
@@ -366,7 +367,7 @@ def test_read_npz_fortran_order_and_strings_round_trip(tmp_path):
 
 
 def test_read_json_size_bound(tmp_path, monkeypatch):
-    import entropy_ref._files as files
+    import entropy_ref.storage.readers as files
 
     monkeypatch.setattr(files, "MAX_JSON_BYTES", 10)
     path = tmp_path / "big.json"

@@ -118,7 +118,7 @@ def test_real_sigint_mid_epoch_then_resume_is_bit_identical(data_dir, reference,
 
 _KILLER = textwrap.dedent("""
     import os, signal, sys
-    from entropy_ref import _atomic
+    from entropy_ref.storage import atomic as _atomic
     from entropy_ref.cli import main
     from entropy_ref.train import runio
 

@@ -12,7 +12,7 @@ import pytest
 from entropy_ref import configuration_entropy
 from entropy_ref.cli import main
 from entropy_ref.gradcheck import check_gradient, directional_check, rel_error
-from entropy_ref.halves import loghoyer, rayleigh
+from entropy_ref.hoyer_rayleigh import loghoyer, rayleigh
 from entropy_ref.regularizers import get, normalize_layout, with_layout
 from entropy_ref.regularizers.layout import receptive_view
 from entropy_ref.scharr import scharr_gradient

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import subprocess
@@ -23,6 +22,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import entropy_ref as er
+from helpers import example_module
 from test_walkthrough import NUMBER, _compare_line, _doc_blocks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -47,14 +47,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def script():
-    spec = importlib.util.spec_from_file_location("what_hc_measures_example", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
+    return example_module("what_hc_measures")
 
 
 def test_page_blocks_match_script_output(run):
@@ -178,7 +171,7 @@ def test_dense_laplacian_is_the_energy(script):
 
 # ---------------------------------------------------------------- Figure 1 and Adam
 def test_figure1_gap_is_all_rayleigh():
-    from entropy_ref.paper_matrices import figure1_matrices
+    from helpers import figure1_matrices
     W_D, W_S = figure1_matrices(seed=0)
     (h_D, r_D), (h_S, r_S) = _terms(W_D), _terms(W_S)
     assert h_D == pytest.approx(math.log(32.0), rel=1e-12) and h_S == pytest.approx(math.log(32.0), rel=1e-12)
@@ -201,7 +194,7 @@ def test_conventions_quotes_the_figure1_values():
     """docs/conventions.md ('The sign question') quotes H_C of the Figure 1 pair (seed 0, the pair
     of section 4 here) to three decimals and their gap to two."""
     import re
-    from entropy_ref.paper_matrices import figure1_matrices
+    from helpers import figure1_matrices
     text = " ".join((REPO_ROOT / "docs" / "conventions.md").read_text(encoding="utf-8").split())
     m = re.search(r"right-hand side of \$(-[\d.]+)\$ for \$W_D\$ against \$(-[\d.]+)\$ for \$W_S\$ "
                   r"\(a gap of ([\d.]+) nats", text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from .._files import CorruptFileError
+from ..errors import CorruptFileError
 from ..regularizers import names
 from ..train import TrainConfig, train
 from ..train.config import DTYPES

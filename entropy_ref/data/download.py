@@ -10,7 +10,7 @@ Guarantees of :func:`download_mnist`:
   to create are removed again);
 * files already present with the expected MD5 are not downloaded again;
 * temporary files left by a download that was killed outright (SIGKILL) are removed by the next
-  call (see :func:`entropy_ref._atomic.clean_stale_temps`).
+  call (see :func:`entropy_ref.storage.atomic.clean_stale_temps`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .._atomic import clean_stale_temps, create_temp
+from ..storage.atomic import clean_stale_temps, create_temp
 from .idx import MNIST_FILES, MNIST_MD5, MNISTDataError, md5_file
 
 __all__ = ["MNIST_MIRRORS", "MNISTDownloadError", "download_mnist"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write_bytes
+from ..storage.atomic import atomic_write_bytes
 
 __all__ = [
     "MNISTDataError",

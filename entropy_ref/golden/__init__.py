@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import corrupt, read_npz
+from ..storage.readers import corrupt, read_npz
 from .cases import TOLERANCES, VERSION, Tolerance
 
 __all__ = ["GoldenCase", "GoldenSet", "Tolerance", "TOLERANCES", "VERSION", "json_path", "load",
@@ -260,7 +260,7 @@ def load(version=VERSION, directory=None) -> GoldenSet:
     ------
     FileNotFoundError
         If the file does not exist (e.g. an unknown version).
-    entropy_ref._files.CorruptFileError
+    entropy_ref.errors.CorruptFileError
         (a ``ValueError``) naming the file, if it is truncated, corrupt or lacks its metadata.
     """
     path = npz_path(version, directory)

@@ -25,7 +25,7 @@ import numpy as np
 from ..entropy import configuration_entropy_grad, configuration_entropy_grad_reference
 from ..gradcheck import rel_error
 from ..scharr import scharr_gradient, scharr_gradient_loop
-from .._atomic import atomic_write
+from ..storage.atomic import atomic_write
 from .cases import (CASES_BY_VERSION, COMPONENTS_MAX_SIZE, JSON_MAX_SIZE,
                     TOLERANCE_RATIONALE_BY_VERSION, TOLERANCES, VERSION, VERSIONS, CaseSpec,
                     build_input)

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..mlp import predict
-from .._atomic import atomic_write_text
-from .._files import CorruptFileError, corrupt
+from ..storage.atomic import atomic_write_text
+from ..errors import CorruptFileError
+from ..storage.readers import corrupt
 from .plan import PrunePlan, masked_params
 from .sensitivity import as_float64_params
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import is_masked
+from ..validation.arrays import is_masked
 from .._layerwise import as_weight_list, broadcast_lam
-from .._outputs import check_out_list
+from ..validation.buffers import check_out_list
 
 __all__ = ["Regularizer", "per_layer_lam", "check_weights", "out_buffers"]
 
@@ -78,7 +78,7 @@ def out_buffers(weights, out, who):
     """``out`` checked against ``weights`` (one buffer of equal shape and dtype each), or Nones.
 
     A buffer may be strided; it must not overlap any weight matrix or another buffer
-    (:func:`entropy_ref._outputs.check_out_list`).
+    (:func:`entropy_ref.validation.buffers.check_out_list`).
 
     Examples
     --------

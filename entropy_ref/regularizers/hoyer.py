@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import DegenerateInputError, max_abs, scale_exponent
+from ..errors import DegenerateInputError
+from ..scaling import max_abs, scale_exponent
 from .._layerwise import weighted_sum
-from .._outputs import check_out
+from ..validation.buffers import check_out
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 

@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 
-from .._checks import max_abs
+from ..scaling import max_abs
 from .._layerwise import weighted_sum
-from .._outputs import check_out
+from ..validation.buffers import check_out
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 

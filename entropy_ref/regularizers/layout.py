@@ -26,7 +26,7 @@ import math
 
 from .._layerwise import weighted_sum
 from ..entropy import configuration_entropy_grad, sparsity_loss_grad
-from ..halves import rayleigh_grad
+from ..hoyer_rayleigh import rayleigh_grad
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 __all__ = ["LAYOUTS", "SPATIAL", "normalize_layout", "receptive_view", "with_layout"]

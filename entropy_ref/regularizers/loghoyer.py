@@ -3,13 +3,13 @@
 ``l_C = loghoyer + rayleigh`` exactly (``docs/ablation.md`` eq. A1). This half is the log of
 DeepHoyer's Hoyer-square measure (:mod:`.hoyer`), halved: scale invariant, blind to where the
 entries sit. The math, with its hand-derived gradient ``sign(W)/S - W/Q`` (eq. A4), is
-:func:`entropy_ref.halves.loghoyer_grad`; this module only wraps it.
+:func:`entropy_ref.hoyer_rayleigh.loghoyer_grad`; this module only wraps it.
 """
 
 from __future__ import annotations
 
 from .._layerwise import weighted_sum
-from ..halves import loghoyer_grad
+from ..hoyer_rayleigh import loghoyer_grad
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 __all__ = ["REGULARIZER", "penalty_and_grads"]

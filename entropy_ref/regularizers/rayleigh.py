@@ -6,13 +6,13 @@ quotient of the Scharr operator ``K^T K / k``; ``l_C = loghoyer + rayleigh`` exa
 strongly (isolated spikes, stripes whose sign changes every two entries; not checkerboards, which
 it barely sees); it is the only half of ``l_C`` that depends on the arrangement of the
 entries. The math, with its hand-derived gradient ``-(K^T K W)/(k E) + W/Q`` (eq. A4), is
-:func:`entropy_ref.halves.rayleigh_grad`; this module only wraps it.
+:func:`entropy_ref.hoyer_rayleigh.rayleigh_grad`; this module only wraps it.
 """
 
 from __future__ import annotations
 
 from .._layerwise import weighted_sum
-from ..halves import rayleigh_grad
+from ..hoyer_rayleigh import rayleigh_grad
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
 
 __all__ = ["REGULARIZER", "penalty_and_grads"]

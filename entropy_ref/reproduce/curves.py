@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import prune
-from .._atomic import atomic_write_text
-from .._files import corrupt
+from ..storage.atomic import atomic_write_text
+from ..storage.readers import corrupt
 from ..train import prepare_data
 from ..train.runio import read_json
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import DegenerateInputError, as_float_array
+from ..errors import DegenerateInputError
+from ..validation.arrays import as_float_array
 from ..entropy import configuration_entropy
 
 __all__ = ["permutation_study", "permutation_changes", "sort_rows_by_norm"]

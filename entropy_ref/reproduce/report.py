@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._atomic import atomic_write_text
+from ..storage.atomic import atomic_write_text
 from .settings import PAPER
 from .summary import (main_table, ratio_table, render_markdown, selection_table, sweep_table)
 

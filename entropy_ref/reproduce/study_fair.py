@@ -22,7 +22,7 @@ import shutil
 
 import numpy as np
 
-from ..halves import loghoyer, rayleigh
+from ..hoyer_rayleigh import loghoyer, rayleigh
 from ..train.runio import CONFIG, HISTORY, MODEL
 from .select import choose, select_lambda, selection_config
 from .studies import dense_record, seeds_record

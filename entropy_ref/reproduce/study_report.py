@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .._atomic import atomic_write_text
+from ..storage.atomic import atomic_write_text
 from .settings import PAPER
 from .summary import (fmt_acc, fmt_count, main_table, ratio_table, render_markdown,
                       selection_table)

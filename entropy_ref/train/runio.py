@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write_bytes, clean_stale_temps
-from .._files import corrupt, read_json, read_npz
+from ..storage.atomic import atomic_write_bytes, clean_stale_temps
+from ..storage.readers import corrupt, read_json, read_npz
 from .config import TrainConfig
 
 __all__ = ["CONFIG", "HISTORY", "MODEL", "atomic_write_bytes", "write_json", "read_json",

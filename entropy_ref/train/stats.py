@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import DegenerateInputError
+from ..errors import DegenerateInputError
 from ..entropy import configuration_entropy
 
 __all__ = ["PERCENTILES", "entropy_per_layer", "abs_weight_percentiles", "epoch_record"]

@@ -15,7 +15,7 @@ Keys starting with ``__`` are ignored and never read (free for your own metadata
 case must be present or skipped: a missing case, an unknown key, a non-finite number or a wrong
 shape is an error (:class:`VerificationFileError`) naming every problem found. Each member's
 ``.npy`` header is checked against its golden case before its data is read (see
-:func:`entropy_ref._files.read_npz`), so no file can make the check allocate more than the golden
+:func:`entropy_ref.storage.readers.read_npz`), so no file can make the check allocate more than the golden
 set's own sizes. A gradient whose shape is W's shape with permuted axes is not an error but a
 failing case, diagnosed as ``transposed``.
 """
@@ -33,8 +33,9 @@ import numpy as np
 from .profiles import case_for_profile, validate_profile
 from .quiet import quiet_arithmetic
 from .. import golden
-from .._atomic import atomic_write
-from .._files import CorruptFileError, read_npz
+from ..storage.atomic import atomic_write
+from ..errors import CorruptFileError
+from ..storage.readers import read_npz
 from .compare import Outputs, evaluate
 from .report import SKIP, CaseResult, Report
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import DegenerateInputError, as_float_array, normalize_axes
+from ..errors import DegenerateInputError
+from ..validation.arrays import as_float_array, normalize_axes
 from ..scharr import scharr_gradient, scharr_gradient_adjoint
 
 #: profile names accepted by ``check(fn, profile=...)`` and ``entropy-ref verify --profile``

@@ -1,4 +1,4 @@
-"""Atomic file writing, shared by every room that writes files.
+"""Atomic file writing, shared by everything that writes files.
 
 A file is written to a hidden temporary file in the same directory, flushed to disk, then moved
 into place with ``os.replace``: an interrupt or a crash leaves either the old file or the new

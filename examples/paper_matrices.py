@@ -1,3 +1,4 @@
+# The two matrices of the paper's Figure 1, same L_p norms, different H_C (imported by the other examples).
 """The example matrices of the paper's Figure 1 (section 2.1): same L_p norms, different H_C."""
 
 from __future__ import annotations
@@ -49,3 +50,11 @@ def figure1_matrices(n: int = 256, ones: int = 1024, centre: int = 64, seed=0):
     lo = (n - centre) // 2
     W_S[lo:lo + centre, lo:lo + centre] = inner.reshape(centre, centre)
     return W_D.reshape(n, n), W_S
+
+
+if __name__ == "__main__":
+    import entropy_ref
+
+    for name, W in zip(("W_D", "W_S"), figure1_matrices()):
+        print(f"{name}: L0 {np.count_nonzero(W)}, L1 {np.abs(W).sum():g}, "
+              f"L2 {np.sqrt((W * W).sum()):g}, H_C {entropy_ref.configuration_entropy(W):.4f} nats")

@@ -23,8 +23,10 @@ import math
 
 import numpy as np
 
-from ._checks import DegenerateInputError, as_float_array, normalize_axes, scale_exponent
-from ._outputs import check_out
+from .errors import DegenerateInputError
+from .validation.arrays import as_float_array, normalize_axes
+from .scaling import scale_exponent
+from .validation.buffers import check_out
 from .conventions import unit_divisor
 from .entropy import configuration_entropy_grad
 from .scharr import scharr_gradient, scharr_gradient_adjoint

@@ -1,4 +1,4 @@
-"""Reading files back without trusting them: one error type and two readers for every room.
+"""Reading files back without trusting them: one error type and two readers for every file the package reads.
 
 Every file the project reads back (a run's ``config.json``, ``history.json`` and ``model.npz``,
 a cached curve, the golden set, a ``verify`` input) is read through :func:`read_json` or
@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
+from ..errors import CorruptFileError
+
 __all__ = ["CorruptFileError", "corrupt", "read_json", "read_npz", "NPY_MAGIC",
            "MAX_JSON_BYTES", "MAX_NPZ_BYTES"]
 
@@ -43,12 +45,6 @@ _FORMAT_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError
 _ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 
-class CorruptFileError(ValueError):
-    """A file is not what it should be (truncated, corrupt, wrong content); the message is one
-    line that names the file and the problem.
-
-    It is a ``ValueError``, so existing ``except ValueError`` clauses keep working.
-    """
 
 
 def _one_line(text) -> str:
@@ -93,7 +89,7 @@ def read_json(path, what: str, expect: type | None = dict):
     >>> read_json(p, "config")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    entropy_ref._files.CorruptFileError: ...c.json: corrupt config (not valid JSON: ...)
+    entropy_ref.errors.CorruptFileError: ...c.json: corrupt config (not valid JSON: ...)
     """
     path = Path(path)
     with open(path, "rb") as f:

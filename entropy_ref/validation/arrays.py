@@ -1,16 +1,11 @@
-"""Input validation shared by the math room: clear exceptions, never a silent NaN."""
+"""Checks of array arguments (the weights ``W`` and the ``axes``): clear exceptions, never a silent NaN."""
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Sequence
 
 import numpy as np
-
-
-class DegenerateInputError(ValueError):
-    """``H_C`` is undefined for this input (``sum |W| = 0`` or zero gradient energy)."""
 
 
 def as_float_array(W, name: str = "W") -> np.ndarray:
@@ -51,23 +46,6 @@ def is_masked(x) -> bool:
     """True for a ``numpy.ma.MaskedArray`` (without importing ``numpy.ma`` when nobody has)."""
     ma = sys.modules.get("numpy.ma")
     return ma is not None and isinstance(x, ma.MaskedArray)
-
-
-def max_abs(W: np.ndarray) -> float:
-    """``max |W|`` of a non-empty float array, without a temporary array the size of ``W``."""
-    return max(float(W.max()), -float(W.min()))
-
-
-def scale_exponent(W: np.ndarray) -> int:
-    """``e`` with ``max |2**-e W|`` in ``[0.5, 1)`` (0 for an all-zero ``W``): the exponent of an
-    exact power-of-two rescale, used where a scale-invariant quantity would under/overflow.
-
-    Examples
-    --------
-    >>> scale_exponent(np.array([3.0, -1e-3])), scale_exponent(np.array([0.0, 1e-300]))
-    (2, -996)
-    """
-    return math.frexp(max_abs(W))[1]
 
 
 def _to_float64(arr: np.ndarray, name: str) -> np.ndarray:

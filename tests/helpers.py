@@ -38,3 +38,65 @@ def repo_env(**extra) -> dict:
     """``os.environ`` with this checkout first on ``PYTHONPATH`` (for scripts run as subprocesses)."""
     path = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     return {**os.environ, "PYTHONPATH": path, **extra}
+
+
+# ==================================================================== docs: page vs script output
+# A page's ```text blocks are a script's output: words must match exactly, numbers as numbers
+# (integers exactly, decimals to one unit in the last digit printed on the page, scientific
+# notation below SMALL counts as "rounding level" on both sides).
+import re as _re  # noqa: E402
+
+NUMBER = _re.compile(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+SMALL = 1e-6
+
+
+def doc_blocks(text: str, kind: str = "text") -> tuple[list[str], str]:
+    """(lines of all ```kind blocks in order, prose outside every fenced block)."""
+    lines, prose, inside = [], [], None
+    for line in text.splitlines():
+        if line.startswith("```"):
+            inside = None if inside is not None else line[3:].strip()
+            continue
+        if inside == kind:
+            lines.append(line)
+        elif inside is None:
+            prose.append(line)
+    return lines, "\n".join(prose)
+
+
+def last_digit_unit(token: str) -> float:
+    """One unit in the last printed digit of a decimal token (mantissa digit for e-notation)."""
+    mantissa, _, exponent = token.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 10.0 ** (-decimals + (int(exponent) if exponent else 0))
+
+
+def numbers_agree(doc: str, got: str) -> bool:
+    """``doc`` (as printed on a page) and ``got`` (as printed by a script) are the same number."""
+    a, b = float(doc), float(got)
+    if "." not in doc and "e" not in doc.lower():
+        return "." not in got and "e" not in got.lower() and a == b
+    if "e" in doc.lower() and abs(a) < SMALL and abs(b) < SMALL:
+        return True
+    return abs(a - b) <= last_digit_unit(doc) * (1 + 1e-6)
+
+
+def compare_line(doc: str, got: str) -> str | None:
+    """None if a page line and a printed line agree, else a description of the first difference."""
+    if NUMBER.split(doc) != NUMBER.split(got):
+        return "text differs"
+    for d, g in zip(NUMBER.findall(doc), NUMBER.findall(got), strict=True):
+        if not numbers_agree(d, g):
+            return f"number {d} on the page, {g} printed"
+    return None
+
+
+def compare_lines(page: list[str], printed: list[str]) -> list[str]:
+    """Problems between page lines and printed lines (blank lines ignored), empty when they agree."""
+    page = [line.rstrip() for line in page if line.strip()]
+    printed = [line.rstrip() for line in printed if line.strip()]
+    if len(page) != len(printed):
+        return [f"the page shows {len(page)} output lines, the script prints {len(printed)}"]
+    return [f"line {n}: {why}\n  page:   {d}\n  script: {g}"
+            for n, (d, g) in enumerate(zip(page, printed), 1) if (why := compare_line(d, g)) is not None]
+# ==================================================================== end docs: page vs script output

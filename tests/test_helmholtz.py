@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import entropy_ref as er
+from helpers import NUMBER, doc_blocks
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "helmholtz.py"
 SHAPE = (8, 10)
@@ -289,8 +290,7 @@ def _decimals(text: str) -> list[str]:
     """Decimal numbers of a page outside fenced blocks, LaTeX ``a \\times 10^{-n}`` as ``ae-0n``."""
     import re
 
-    from test_walkthrough import NUMBER, _doc_blocks
-    _, prose = _doc_blocks(text)
+    _, prose = doc_blocks(text)
     prose = re.sub(r"(\d+(?:\.\d+)?) \\times 10\^\{(-?\d+)\}",
                    lambda m: f"{m.group(1)}e{int(m.group(2)):+03d}", prose.replace("−", "-"))
     prose = re.sub(r"`[^`]*`", "", prose)
@@ -315,7 +315,6 @@ def test_every_number_on_the_page_is_printed_by_the_script(tmp_path):
     page = (EXAMPLE.parent.parent / "docs" / "helmholtz.md").read_text(encoding="utf-8")
     printed = _run_script(tmp_path)
     printed += _run_script(tmp_path, "--n", "10", "--m", "12", "--inits", "8", "--steps", "400")
-    from test_walkthrough import NUMBER
     have = {t.lstrip("-+") for t in NUMBER.findall(printed)}
     missing = sorted({t for t in _decimals(page) if t.lstrip("-+") not in have and t not in _DERIVED})
     assert not missing, f"numbers on docs/helmholtz.md that the script does not print: {missing}"

@@ -1,7 +1,7 @@
 """``docs/what_hc_measures.md``: the page shows what its script prints, and its identities hold.
 
 * the page's ```` ```text ```` blocks equal the output of ``examples/what_hc_measures.py`` (same
-  rules as ``tests/test_walkthrough.py``: words exact, numbers to one unit in the last digit);
+  rules as ``docs/walkthrough.md``, from ``tests/helpers.py``: words exact, numbers to one unit in the last digit);
 * eq. D16 ``l_C = 1/2 log(||W||_1^2 / ||W||_2^2) - 1/2 log R(W)`` on random shapes, dtypes and axes;
 * eq. D17 (separated spikes) and D18 (Cauchy-Schwarz: ``H_C >= -1/2 log s^T L_S^-1 s``, equality
   at ``L_S^-1 s``);
@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,8 +21,7 @@ from hypothesis import given, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import entropy_ref as er
-from helpers import example_module
-from test_walkthrough import NUMBER, _compare_line, _doc_blocks
+from helpers import NUMBER, compare_lines, doc_blocks, example_module, repo_env
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DOC = REPO_ROOT / "docs" / "what_hc_measures.md"
@@ -35,8 +33,7 @@ SPIKE_ENERGY = 236.0 / 1024.0
 def run(tmp_path_factory):
     """(stdout without the final 'wrote' line, figure directory) of one run with ``--out``."""
     out = tmp_path_factory.mktemp("figure")
-    env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
+    env = repo_env(MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], capture_output=True,
                           text=True, env=env, timeout=300, cwd=out)
     assert proc.returncode == 0, proc.stderr
@@ -51,19 +48,14 @@ def script():
 
 
 def test_page_blocks_match_script_output(run):
-    page, _ = _doc_blocks(DOC.read_text(encoding="utf-8"))
-    page = [line.rstrip() for line in page if line.strip()]
-    printed = [line.rstrip() for line in run[0].splitlines() if line.strip()]
-    assert len(page) > 30, "the page should show the whole output"
-    assert len(page) == len(printed), f"the page shows {len(page)} lines, the script prints {len(printed)}"
-    problems = [f"line {n}: {why}\n  page:   {d}\n  script: {g}"
-                for n, (d, g) in enumerate(zip(page, printed), 1)
-                if (why := _compare_line(d, g)) is not None]
+    page, _ = doc_blocks(DOC.read_text(encoding="utf-8"))
+    assert len([line for line in page if line.strip()]) > 30, "the page should show the whole output"
+    problems = compare_lines(page, run[0].splitlines())
     assert not problems, "\n".join(problems)
 
 
 def test_decimals_quoted_in_the_prose_are_printed_by_the_script(run):
-    _, prose = _doc_blocks(DOC.read_text(encoding="utf-8"))
+    _, prose = doc_blocks(DOC.read_text(encoding="utf-8"))
     printed = set(NUMBER.findall(run[0]))
     quoted = [t for t in NUMBER.findall(prose) if len(t.lstrip("-").partition(".")[2]) >= 3]
     missing = [t for t in quoted if t not in printed and t.lstrip("-") not in printed]

@@ -199,7 +199,7 @@ def tiny_studies(tmp_path_factory):
 
 
 def test_studies_write_every_table_and_figure(tiny_studies):
-    from entropy_ref.reproduce.study_report import TABLES, tables
+    from entropy_ref.reproduce.studies.report import TABLES, tables
     out, _, res = tiny_studies
     assert all(k in res for k in STUDY_KEYS)
     rendered = tables(res)
@@ -213,7 +213,7 @@ def test_studies_write_every_table_and_figure(tiny_studies):
 
 def test_fair_selection_covers_every_grid_with_one_rule(tiny_studies):
     from entropy_ref.reproduce.select import choose
-    from entropy_ref.reproduce.study_settings import STUDY_PRESETS
+    from entropy_ref.reproduce.studies import STUDY_PRESETS
     _, _, res = tiny_studies
     grids = dict(STUDY_PRESETS["tiny"]["fair_grid"])
     sel = res["fair"]["selection"]

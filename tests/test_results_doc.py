@@ -1,7 +1,7 @@
 """docs/results.md agrees with docs/results.json (the studies' summary, committed beside it).
 
 * Every table the studies produce, rendered from ``docs/results.json`` by the same functions that
-  wrote the run's ``studies.md`` (:mod:`entropy_ref.reproduce.study_report`), appears verbatim on
+  wrote the run's ``studies.md`` (:mod:`entropy_ref.reproduce.studies.report`), appears verbatim on
   the page.
 * Numbers quoted in the prose of the study sections are recomputed from the JSON
   (:func:`prose_numbers`) and must appear on the page as written.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from entropy_ref.reproduce.study_report import TABLES, tables
+from entropy_ref.reproduce.studies.report import TABLES, tables
 from entropy_ref.reproduce.summary import fmt_acc, fmt_count
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 
 from ..reproduce import PRESETS, ReproSettings, reproduce
+from ..reproduce.studies import STUDIES, STUDY_PRESETS, StudySettings, parse_studies, run_studies
 from . import UserError, check_data_dir, check_download_target, check_out_dir
 
 __all__ = ["add_parser", "run"]
@@ -69,9 +70,9 @@ def add_parser(subparsers):
                    help="also sweep lambda for both signs (sparsity and entropy)")
     p.add_argument("--sweep-epochs", type=int, help="epochs of the lambda-sweep runs")
     p.add_argument("--study", type=_studies, metavar="S1,S2",
-                   help="run studies beyond the paper instead (issue 12), in this order whatever "
-                   "the order given: fair, ablation, finetune, layout, long, or all; writes "
-                   "OUT/studies.json, OUT/studies.md and figures, reusing every finished run")
+                   help="run studies beyond the paper instead, in this order whatever the order "
+                   f"given: {', '.join(STUDIES)}, or all; writes OUT/studies.json, "
+                   "OUT/studies.md and figures, reusing every finished run")
     p.add_argument("--select-target", type=float, metavar="ACC",
                    help="validation accuracy the studies' lambda selection targets (default 0.96)")
     p.add_argument("--finetune-epochs", type=int, help="fine-tuning epochs (study finetune)")
@@ -96,7 +97,6 @@ _FIELDS = ("seeds", "epochs", "data_dir", "train_subset", "hidden", "methods", "
 
 
 def _studies(text):
-    from ..reproduce.study_settings import parse_studies
     try:
         return parse_studies(text)
     except ValueError as exc:
@@ -105,7 +105,6 @@ def _studies(text):
 
 def study_from_args(args):
     """:class:`StudySettings` = the preset's, then the options given."""
-    from ..reproduce.study_settings import STUDY_PRESETS, StudySettings
     given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max",
                                            "select_target", "long_methods",
                                            "ablation_seeds", "layout_seeds", "long_seeds",
@@ -142,7 +141,6 @@ def run(args):
         from ..data import load_mnist
         data = load_mnist(settings.data_dir, download=True)
     if args.study:
-        from ..reproduce.studies import run_studies
         study = study_from_args(args)
         for key, value in dataclasses.asdict(study).items():
             print(f"  {key:<17}= {value}")

@@ -3,7 +3,9 @@
 Modules: :mod:`.settings` (variants, presets, every knob), :mod:`.runstore` (cached, resumable
 runs), :mod:`.curves` (per-run pruning curves, cached), :mod:`.select` (baseline lambdas chosen on
 a validation split), :mod:`.sweep` (the sign and lambda question), :mod:`.summary` and
-:mod:`.report` (tables, ``results.md``), :mod:`.pipeline` (:func:`reproduce`).
+:mod:`.report` (tables, ``results.md``), :mod:`.pipeline` (:func:`reproduce`),
+:mod:`.permutations` (``H_C`` under reorderings of rows and columns), and the subpackage
+:mod:`.studies` (the studies beyond the paper, ``reproduce --study``), which builds on the rest.
 """
 
 from .curves import compute_curve, load_cached_curve, save_curve

@@ -1,4 +1,4 @@
-"""How much ``H_C`` of a weight matrix moves when its rows or columns are reordered (issue 12, 5a).
+"""How much ``H_C`` of a weight matrix moves when its rows or columns are reordered.
 
 The order of a layer's hidden units is arbitrary: permuting the rows of ``W_l`` (with the matching
 columns of ``W_{l+1}`` and entries of ``b_l``) changes nothing the network computes, yet ``H_C``

@@ -1,7 +1,8 @@
-"""Tables, figures and ``studies.md`` of the studies (:mod:`.studies`).
+"""Tables and ``studies.md`` of the studies (:mod:`.runner`).
 
-Every table is a function of the ``studies.json`` dict returning ``(header, rows)``; the same
-functions render the run's ``studies.md`` and are what ``tests/test_results_doc.py`` renders from
+Every table is a function of the ``studies.json`` dict returning ``(header, rows)``, or None
+when the results hold nothing for it (the layout study without its variant); the same functions
+render the run's ``studies.md`` and are what ``tests/test_results_doc.py`` renders from
 ``docs/results.json`` to check the tables of ``docs/results.md``.
 """
 
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..storage.atomic import atomic_write_text
-from .settings import PAPER
-from .summary import (fmt_acc, fmt_count, main_table, ratio_table, render_markdown,
+from ...storage.atomic import atomic_write_text
+from ..summary import (fmt_acc, fmt_count, main_table, ratio_table, render_markdown,
                       selection_table)
 
-__all__ = ["TABLES", "tables", "markdown", "write_markdown", "draw_figures"]
+__all__ = ["TABLES", "tables", "markdown", "write_markdown"]
 
 
 def _targets(results):
@@ -115,12 +115,16 @@ def layout_permutations(results):
 def layout_variant(results):
     """The receptive-field variant beside the matrix-layout one and dense."""
     lay, fair = results["layout"], results["fair"]
+    if not lay.get("variant"):
+        return None
     same = [m for m in fair["methods"] if m["reg"] == lay["variant"]["reg"]]
     return main_table([fair["dense"]] + same + [lay["variant"]], _targets(results))
 
 
 def layout_selection(results):
     """λ of the receptive-field variant on the validation split."""
+    if not results["layout"].get("variant") or not results["layout"]["selection"]["rows"]:
+        return None
     sel = results["layout"]["selection"]
     return selection_table({f"{sel['reg']}-rf": sel})
 
@@ -138,18 +142,15 @@ def tables(results):
     """``name -> markdown table`` of every table the results allow."""
     out = {}
     for name, (fn, study) in TABLES.items():
-        if study not in results or (name.startswith("layout_") and name != "layout_permutations"
-                                    and not results["layout"].get("variant")):
-            continue
-        if name == "layout_selection" and not results["layout"]["selection"]["rows"]:
-            continue
-        out[name] = render_markdown(*fn(results))
+        table = fn(results) if study in results else None
+        if table is not None:
+            out[name] = render_markdown(*table)
     return out
 
 
 def markdown(results):
     """``studies.md``: every table under its docstring, then the figures."""
-    lines = ["# Studies beyond the paper (issue 12)", ""]
+    lines = ["# Studies beyond the paper", ""]
     for name, text in tables(results).items():
         lines += [f"## {TABLES[name][0].__doc__.strip()}", "", text, ""]
     for name, paths in results.get("figures", {}).items():
@@ -161,32 +162,3 @@ def markdown(results):
 def write_markdown(path, results):
     """Atomically write :func:`markdown` to ``path``."""
     atomic_write_text(Path(path), markdown(results))
-
-
-def draw_figures(ctx, out):
-    """Draw the figure of every study that ran; return ``name -> [paths relative to out]``."""
-    from .. import study_figures as sf
-    res, fig_dir, made = ctx.results, Path(out) / "figures", {}
-    paper = PAPER if ctx.settings.hidden == (300, 100) else None
-    if "fair" in res:
-        labels = ["none"] + [m["label"] for m in res["fair"]["methods"]]
-        made["study_pareto"] = sf.pareto({k: ctx.curves[k] for k in labels},
-                                         fig_dir / "study_pareto", paper=paper)
-    if "ablation" in res:
-        made["study_ablation"] = sf.ablation_figure(
-            res["fair"]["selection"], {m["label"]: ctx.curves[m["label"]]
-                                       for m in res["ablation"]["methods"]},
-            ctx.curves["none"], fig_dir / "study_ablation")
-    if "finetune" in res:
-        made["study_finetune"] = sf.finetune_figure(res["finetune"], fig_dir / "study_finetune")
-    if "layout" in res:
-        made["study_layout"] = sf.layout_figure(res["layout"]["permutations"],
-                                                fig_dir / "study_layout")
-    if "long" in res:
-        lg = res["long"]
-        labels = ["none"] + lg["picked"]
-        at = f"@{lg['epochs']}"
-        made["study_long"] = sf.long_figure({k: ctx.histories[k + at] for k in labels},
-                                            {k: ctx.curves[k + at] for k in labels},
-                                            fig_dir / "study_long", paper=paper)
-    return {k: [str(Path(p).relative_to(out)) for p in v] for k, v in made.items()}

@@ -1,4 +1,4 @@
-"""Figures of the studies beyond the paper (``entropy-ref reproduce --study``), matplotlib Agg.
+"""Figures of the studies (``entropy-ref reproduce --study``), matplotlib Agg.
 
 * :func:`pareto` -- test accuracy vs nonzero weights, every method on one axis: the seed mean of
   each curve's Pareto envelope with a ±1 std band, the paper's points marked;
@@ -9,18 +9,21 @@
 * :func:`layout_figure` -- ``H_C`` of each matrix as trained vs permuted.
 
 Each writes ``PATH.png`` and ``PATH.pdf`` atomically (:func:`entropy_ref.figures.save`) and
-returns the two paths.
+returns the two paths. :func:`draw_figures` draws the figure of every study that ran.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from matplotlib.figure import Figure
 
-from .figures import METHOD_COLORS, save
+from ...figures import METHOD_COLORS, save
+from ..settings import PAPER
 
-__all__ = ["COLORS", "band", "pareto", "ablation_figure", "finetune_figure", "long_figure",
-           "layout_figure"]
+__all__ = ["COLORS", "FIGURES", "envelope", "band", "pareto", "ablation_figure",
+           "finetune_figure", "long_figure", "layout_figure", "draw_figures"]
 
 #: colours of the studies' methods (the paper-protocol ones where they exist)
 COLORS = {**METHOD_COLORS, "loghoyer": "tab:brown", "rayleigh": "tab:pink",
@@ -30,6 +33,24 @@ COLORS = {**METHOD_COLORS, "loghoyer": "tab:brown", "rayleigh": "tab:pink",
 def _color(label, i=0):
     base = label.split(" ")[0].split("@")[0]
     return COLORS.get(label, COLORS.get(base, f"C{i % 10}"))
+
+
+def envelope(nonzero, accuracy, grid):
+    """Best accuracy reachable with at most ``x`` nonzero weights, for every ``x`` of ``grid``.
+
+    The curve's Pareto envelope: the quantity "nonzero weights needed for X%" inverts.
+
+    Examples
+    --------
+    >>> envelope(np.array([100, 50, 10]), np.array([0.9, 0.95, 0.5]), np.array([5, 10, 60, 200]))
+    array([ nan, 0.5 , 0.95, 0.95])
+    """
+    nz = np.asarray(nonzero, dtype=np.float64)
+    acc = np.asarray(accuracy, dtype=np.float64)
+    order = np.argsort(nz, kind="stable")
+    best = np.maximum.accumulate(acc[order])
+    idx = np.searchsorted(nz[order], np.asarray(grid, dtype=np.float64), side="right") - 1
+    return np.where(idx >= 0, best[np.maximum(idx, 0)], np.nan)
 
 
 def band(runs, n=400):
@@ -45,7 +66,6 @@ def band(runs, n=400):
     grid, mean, std : ndarray
         ``std`` is 0 for a single run; points below some run's smallest count are NaN.
     """
-    from .reproduce.studies import envelope
     lo = max(1.0, min(float(np.min(nz[nz > 0])) for nz, _ in runs))
     hi = max(float(np.max(nz)) for nz, _ in runs)
     grid = np.geomspace(lo, hi, n)
@@ -208,3 +228,46 @@ def layout_figure(rows, path):
     fig.axes[0].legend(fontsize=7)
     fig.suptitle("H_C under permutations of hidden units (bars: min..max)", fontsize=11)
     return save(fig, path)
+
+
+def _study_pareto(ctx, path, paper):
+    labels = ["none"] + [m["label"] for m in ctx.results["fair"]["methods"]]
+    return pareto({k: ctx.curves[k] for k in labels}, path, paper=paper)
+
+
+def _study_ablation(ctx, path, paper):
+    res = ctx.results
+    return ablation_figure(res["fair"]["selection"],
+                           {m["label"]: ctx.curves[m["label"]] for m in res["ablation"]["methods"]},
+                           ctx.curves["none"], path)
+
+
+def _study_finetune(ctx, path, paper):
+    return finetune_figure(ctx.results["finetune"], path)
+
+
+def _study_layout(ctx, path, paper):
+    return layout_figure(ctx.results["layout"]["permutations"], path)
+
+
+def _study_long(ctx, path, paper):
+    lg = ctx.results["long"]
+    labels, at = ["none"] + lg["picked"], f"@{lg['epochs']}"
+    return long_figure({k: ctx.histories[k + at] for k in labels},
+                       {k: ctx.curves[k + at] for k in labels}, path, paper=paper)
+
+
+#: study name -> (figure name, ``draw(ctx, path, paper) -> paths``)
+FIGURES = {"fair": ("study_pareto", _study_pareto), "ablation": ("study_ablation", _study_ablation),
+           "finetune": ("study_finetune", _study_finetune),
+           "layout": ("study_layout", _study_layout), "long": ("study_long", _study_long)}
+
+
+def draw_figures(ctx, out):
+    """Draw the figure of every study that ran; return ``name -> [paths relative to out]``."""
+    fig_dir, made = Path(out) / "figures", {}
+    paper = PAPER if ctx.settings.hidden == (300, 100) else None
+    for study, (name, draw) in FIGURES.items():
+        if study in ctx.results:
+            made[name] = draw(ctx, fig_dir / name, paper)
+    return {k: [str(Path(p).relative_to(out)) for p in v] for k, v in made.items()}

@@ -1,23 +1,10 @@
-"""The studies beyond the paper (issue 12): names, knobs and presets of ``reproduce --study``.
+"""Knobs and presets of the studies (``entropy-ref reproduce --study``), and their names parsed.
 
-==========  ================================================================================
-study       question
-==========  ================================================================================
-fair        every method (``sparsity``, ``loghoyer``, ``rayleigh``, ``l1``, ``hoyer``) gets its
-            lambda chosen on the validation split by one rule over an equally dense grid (half
-            decades); the chosen lambda is trained with every seed on the whole training set
-ablation    the two halves of ``l_C = loghoyer + rayleigh`` at the paper's lambda = 1 (every seed)
-            beside the tuned ones (from ``fair``)
-finetune    prune at fixed fractions, keep the mask, retrain the survivors with cross-entropy
-            only for a few epochs (:mod:`entropy_ref.prune.finetune`)
-layout      (a) how ``H_C`` of initial and trained matrices moves under row / column
-            permutations; (b) ``sparsity`` with W1's operator over each unit's receptive field
-long        the tuned comparison at ``long_epochs`` for the methods still climbing at the end of
-            the main protocol, plus the dense model at the same epochs
-==========  ================================================================================
-
-Studies always run in the order above (most important first), whatever order they are named in;
-each reuses every finished run and cached curve, so naming more studies later resumes the work.
+The protocol itself (seeds, epochs, widths, step, targets) comes from
+:class:`~entropy_ref.reproduce.ReproSettings`; :class:`StudySettings` holds what only the
+studies use. The studies and their run order are those of :mod:`.registry`: whatever order they
+are named in, they run in that order (most important first), and each reuses every finished run
+and cached curve, so naming more studies later resumes the work.
 """
 
 from __future__ import annotations
@@ -25,10 +12,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-__all__ = ["STUDIES", "StudySettings", "STUDY_PRESETS", "parse_studies"]
+from .registry import STUDIES
 
-#: every study, in run order
-STUDIES = ("fair", "ablation", "finetune", "layout", "long")
+__all__ = ["FAIR_GRID", "StudySettings", "STUDY_PRESETS", "parse_studies"]
 
 _HALF_DECADES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 

@@ -1,39 +1,31 @@
-"""``entropy-ref reproduce --study ...``: the studies of :mod:`.study_settings`, end to end.
+"""What every study shares: the :class:`Context` (settings, run store, data, accumulated
+results), the work estimate and its :class:`Tracker`, and the records of trained methods.
 
-Outputs in ``settings.out`` (beside the paper-protocol reproduction, sharing its ``runs/``):
-
-``studies.json``   everything measured, per run and summarised (no curves); rewritten after every
-                   study, so an interrupted invocation keeps what finished;
-``studies.md``     the tables (:mod:`.study_report`);
-``figures/``       one figure per study (:mod:`entropy_ref.study_figures`).
-
-Before starting, the work still to do is estimated from the runs already on disk and printed;
-while running, every finished unit logs the share of the estimate done and the ETA.
+:func:`seeds_record` trains (or reloads) every seed of one method, prunes each and summarises
+them the way the paper-protocol ``results.json`` does; :func:`with_halves` adds the two halves
+of ``l_C`` of the final weights (:func:`halves_per_layer`) and the late rise of the test accuracy
+(:func:`climb`). :meth:`Context.cost` estimates the seconds a run still needs from what is on
+disk, so the estimate printed before a study shrinks as its runs finish.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from ..data import load_mnist
-from ..mlp import LENET300_SIZES
-from ..train import TrainConfig
-from ..train.progress import format_duration
-from ..train.runio import MODEL, load_checkpoint
-from .curves import curve_files, write_json
-from .runstore import RunStore
-from .settings import PAPER
-from .sweep import main_config, run_record
-from .summary import summarize_method
+from ...hoyer_rayleigh import loghoyer, rayleigh
+from ...train import TrainConfig, load_run
+from ...train.progress import format_duration
+from ...train.runio import MODEL, load_checkpoint
+from ..curves import curve_files
+from ..runstore import RunStore
+from ..sweep import main_config, run_record
+from ..summary import summarize_method
 
-__all__ = ["STUDIES_JSON", "STUDIES_MD", "Context", "Tracker", "run_studies", "seeds_record",
-           "envelope"]
-
-STUDIES_JSON, STUDIES_MD = "studies.json", "studies.md"
+__all__ = ["Context", "Tracker", "SECONDS_PER_EPOCH", "seeds_record", "dense_record",
+           "main_cost", "with_halves", "halves_per_layer", "climb"]
 
 #: seconds per epoch of LeNet300 on 60,000 images on the project's 2-core machine (measured);
 #: the estimate scales it by images and weights
@@ -78,6 +70,7 @@ class Context:
     curves: dict = field(default_factory=dict)        # label -> [(nonzero, acc)] per seed
     histories: dict = field(default_factory=dict)     # label -> [test acc per epoch] per seed
     params: dict = field(default_factory=dict)        # label -> params of seed 0
+    memo: dict = field(default_factory=dict)          # large inputs a study reuses
 
     @property
     def n_train_all(self):
@@ -157,86 +150,42 @@ def dense_record(ctx, epochs=None, seeds=None):
     return rec
 
 
-def envelope(nonzero, accuracy, grid):
-    """Best accuracy reachable with at most ``x`` nonzero weights, for every ``x`` of ``grid``.
+def main_cost(ctx, reg, grid, seeds, epochs=None, extra=None):
+    """Estimated seconds of the main runs of ``reg`` whose lambda will be one of ``grid``."""
+    total = 0.0
+    for seed in range(seeds):
+        total += min(ctx.cost(ctx.train_config(reg, lam, seed, epochs, extra)) for lam in grid)
+    return total
 
-    The curve's Pareto envelope: the quantity "nonzero weights needed for X%" inverts.
+
+def halves_per_layer(params):
+    """``{"loghoyer": [...], "rayleigh": [...]}`` of each weight matrix (float64, nats)."""
+    Ws = [np.asarray(W, dtype=np.float64) for W in params["W"]]
+    return {"loghoyer": [float(loghoyer(W)) for W in Ws],
+            "rayleigh": [float(rayleigh(W)) for W in Ws]}
+
+
+def climb(histories, window):
+    """Seed-mean rise of the test accuracy over the last ``window`` epochs (None if too short).
 
     Examples
     --------
-    >>> envelope(np.array([100, 50, 10]), np.array([0.9, 0.95, 0.5]), np.array([5, 10, 60, 200]))
-    array([ nan, 0.5 , 0.95, 0.95])
+    >>> round(climb([[0.90, 0.91, 0.93], [0.90, 0.92, 0.95]], 2), 12)
+    0.04
     """
-    nz = np.asarray(nonzero, dtype=np.float64)
-    acc = np.asarray(accuracy, dtype=np.float64)
-    order = np.argsort(nz, kind="stable")
-    best = np.maximum.accumulate(acc[order])
-    idx = np.searchsorted(nz[order], np.asarray(grid, dtype=np.float64), side="right") - 1
-    return np.where(idx >= 0, best[np.maximum(idx, 0)], np.nan)
+    rises = [h[-1] - h[-1 - window] for h in histories if len(h) > window]
+    return float(np.mean(rises)) if rises else None
 
 
-def _write(ctx, t0):
-    from .study_report import write_markdown
-    out = Path(ctx.settings.out)
-    results = {"format": 1, "settings": ctx.settings.to_dict(), "study": ctx.study.to_dict(),
-               "paper": PAPER, "data": {"n_train": ctx.n_train_all,
-                                        "n_test": len(ctx.data.test_images)},
-               **ctx.results,
-               "timing": {**ctx.store.timing, "total_seconds": time.perf_counter() - t0}}
-    write_json(out / STUDIES_JSON, results)
-    write_markdown(out / STUDIES_MD, results)
-    return results
-
-
-def run_studies(settings, study, data=None, log=print):
-    """Run the studies named in ``study.studies`` (see the module docstring); return the results.
-
-    Parameters
-    ----------
-    settings : ReproSettings
-        The protocol (seeds, epochs, widths, step, targets, selection split).
-    study : StudySettings
-    data : entropy_ref.data.MNIST, optional
-    log : callable
-    """
-    from . import study_fair, study_finetune
-    t0 = time.perf_counter()
-    out = Path(settings.out)
-    out.mkdir(parents=True, exist_ok=True)
-    if data is None:
-        data = load_mnist(settings.data_dir)
-    if settings.hidden != LENET300_SIZES[1:-1]:
-        log(f"note: hidden widths {settings.hidden}, not LeNet300: the paper's points are not "
-            "comparable")
-    ctx = Context(settings, study, RunStore(out / "runs", data, log), data, log)
-    runners = {"fair": study_fair.fair, "ablation": study_fair.ablation,
-               "finetune": study_finetune.finetune_study, "layout": study_finetune.layout,
-               "long": study_fair.long}
-    estimators = {"fair": study_fair.estimate_fair, "ablation": study_fair.estimate_ablation,
-                  "finetune": study_finetune.estimate_finetune,
-                  "layout": study_finetune.estimate_layout, "long": study_fair.estimate_long}
-    needs = set(study.studies)
-    if needs & {"ablation", "finetune", "layout", "long"}:
-        needs.add("fair")                       # they build on the tuned lambdas
-    order = [s for s in ("fair", "ablation", "finetune", "layout", "long") if s in needs]
-    estimates = {name: estimators[name](ctx) for name in order}
-    total = sum(estimates.values())
-    log("studies: " + ", ".join(order) + "; estimated work left (2-core machine, idle): "
-        + ", ".join(f"{n} {format_duration(v)}" for n, v in estimates.items())
-        + f"; total {format_duration(total)}")
-    ctx.tracker = Tracker(total, log)
-    results = None
-    for name in order:
-        log(f"== study: {name}")
-        t1 = time.perf_counter()
-        ctx.results[name] = runners[name](ctx)
-        ctx.results[name]["seconds"] = time.perf_counter() - t1
-        results = _write(ctx, t0)
-        log(f"== {name} done in {format_duration(time.perf_counter() - t1)}; "
-            f"wrote {out / STUDIES_JSON}")
-    from .study_report import draw_figures
-    ctx.results["figures"] = draw_figures(ctx, out)
-    results = _write(ctx, t0)
-    log(f"wrote {out / STUDIES_JSON}, {out / STUDIES_MD} and {out / 'figures'}/ in "
-        f"{format_duration(time.perf_counter() - t0)}")
-    return results
+def with_halves(ctx, rec):
+    """Add the final weights' halves (per seed, and the seed mean) and the climb to a record."""
+    per_seed = []
+    for r in rec["runs"]:
+        _, params, _ = load_run(ctx.store.root / r["run"])
+        r["halves_per_layer"] = halves_per_layer(params)
+        per_seed.append(r["halves_per_layer"])
+    rec["summary"]["halves_per_layer"] = {
+        k: [float(v) for v in np.mean([h[k] for h in per_seed], axis=0)]
+        for k in ("loghoyer", "rayleigh")}
+    rec["summary"]["climb"] = climb(ctx.histories[rec["label"]], ctx.study.long_window)
+    return rec

@@ -15,11 +15,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import fused
+from . import fused, scaling
 from ._layerwise import as_weight_list, broadcast_lam, weighted_sum
 from .errors import DegenerateInputError
 from .validation.arrays import as_float_array, normalize_axes
-from .scaling import scale_exponent
 from .validation.buffers import check_out, check_out_list
 from .conventions import unit_divisor
 from .scharr import scharr_gradient, scharr_gradient_adjoint
@@ -41,32 +40,8 @@ def _prepare(W, axes, unit):
 
 #: a first attempt at extreme scales may overflow inside; its result is then discarded
 _QUIET = dict(over="ignore", under="ignore", invalid="ignore")
-
-
-def _safe_scale(E: float, S: float, W: np.ndarray) -> int:
-    """The exponent ``e`` of an exact rescale ``2**-e W`` (:func:`_rescale_exponent`) when the
-    energy ``E`` or ``S = sum |W|`` under- or overflowed, or 0 when none is needed or none helps."""
-    if fused.out_of_range(E, S, W.dtype) and W.any():
-        return _rescale_exponent(W)
-    return 0
-
-
-def _rescale_exponent(W: np.ndarray) -> int:
-    """``e`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale, under which ``H_C``
-    is unchanged (eq. D6) and the gradient scales by ``2**-e`` (eq. D14)."""
-    return scale_exponent(W)
-
-
-def _scale_back(grad: np.ndarray, e: int, W: np.ndarray) -> np.ndarray:
-    """``grad(W) = 2**-e grad(2**-e W)`` (eq. D14), in place; raise if it is not representable."""
-    with np.errstate(**_QUIET):
-        np.ldexp(grad, np.int32(-e), out=grad)
-    if not np.isfinite(grad).all():
-        raise DegenerateInputError(
-            f"the gradient of H_C overflows {W.dtype}: it scales like 1 / sum |W|, and W is tiny "
-            f"(max |W| = {math.ldexp(1.0, scale_exponent(W) - 1):.3g} or more). H_C is scale "
-            f"invariant: rescale W.")
-    return grad
+#: how the error of :func:`entropy_ref.scaling.scale_back` names what overflowed
+_GRADIENT = "the gradient of H_C"
 
 
 def _check_sums(E: float, S: float, W: np.ndarray) -> None:
@@ -122,14 +97,14 @@ def configuration_entropy_grad(W, axes=None, unit: str = "nats", *, out=None):
     W, axes, divisor = _prepare(W, axes, unit)
     out = check_out(out, W.shape, W.dtype, who="configuration_entropy_grad", inputs=[("W", W)])
     H, dH_dW, Q, S = fused.value_and_grad(W, axes, divisor, out=out)
-    e = _safe_scale(Q, S, W)                     # squares under/overflowed: exact rescale,
-    if e:                                        # evaluated at 2**-e W without a copy of it
+    e = scaling.exponent_if_out_of_range(W, Q, S)   # squares under/overflowed: exact rescale,
+    if e:                                           # evaluated at 2**-e W without a copy of it
         H, dH_dW, Q, S = fused.value_and_grad(W, axes, divisor, out=dH_dW, scale=e)
     _check_sums(Q, S, W)
     if H is None:
         raise DegenerateInputError(_ZERO_ENERGY.replace("zero gradient energy", "gradient energy "
                                    f"below the {W.dtype} range (E = {Q:.3g})", 1))
-    return H, (_scale_back(dH_dW, e, W) if e else dH_dW)
+    return H, (scaling.scale_back(dH_dW, e, _GRADIENT) if e else dH_dW)
 
 
 def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
@@ -167,9 +142,9 @@ def configuration_entropy(W, axes=None, unit: str = "nats") -> float:
     with np.errstate(**_QUIET):
         energy = sum(float(np.vdot(g, g)) for g in scharr_gradient(W, axes)) / len(axes)
         S = float(np.abs(W).sum())
-    e = _safe_scale(energy, S, W)
+    e = scaling.exponent_if_out_of_range(W, energy, S)
     if e:
-        return configuration_entropy(np.ldexp(W, np.int32(-e)), axes, unit)
+        return configuration_entropy(scaling.rescaled(W, e), axes, unit)
     _check_sums(energy, S, W)
     return (0.5 * math.log(energy) - math.log(S)) / divisor
 
@@ -195,10 +170,10 @@ def configuration_entropy_grad_reference(W, axes=None, unit: str = "nats"):
     with np.errstate(**_QUIET):
         E = sum(float(np.vdot(c, c)) for c in g) / k          # eq. D4
         S = float(np.abs(W).sum())
-    e = _safe_scale(E, S, W)                                  # exact rescale, eq. D6/D14
+    e = scaling.exponent_if_out_of_range(W, E, S)             # exact rescale, eq. D6/D14
     if e:
-        H_s, grad_s = configuration_entropy_grad_reference(np.ldexp(W, np.int32(-e)), axes, unit)
-        return H_s, _scale_back(grad_s, e, W)
+        H_s, grad_s = configuration_entropy_grad_reference(scaling.rescaled(W, e), axes, unit)
+        return H_s, scaling.scale_back(grad_s, e, _GRADIENT)
     _check_sums(E, S, W)
     H = 0.5 * math.log(E) - math.log(S)                        # eq. D5
     dE_dW = (2.0 / k) * scharr_gradient_adjoint(g, axes)       # eq. D9

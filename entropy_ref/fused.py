@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from .scaling import rescaled
+
 #: centre weight of the unnormalised smoothing kernel ``S'' = [1, c, 1] = (16/3) S``
 _C = 10.0 / 3.0
 
@@ -100,7 +102,7 @@ SINGLE_SLAB_BYTES = 1024 * 1024
 def _stage(slab, dst, scale: int):
     """``dst = 2**-scale * slab``: a contiguous (and exactly rescaled) copy of a slab of ``W``."""
     if scale:
-        np.ldexp(slab, np.int32(-scale), out=dst)
+        rescaled(slab, scale, out=dst)
     else:
         dst[...] = slab
     return dst
@@ -137,28 +139,16 @@ def _slab_MW(slab, axes, acc, g, work, keep, staged=False, scale=0) -> float:
     return Q
 
 
-def out_of_range(Q: float, S: float, dtype) -> bool:
-    """True when the energy ``Q`` or ``S = sum |W|`` under- or overflowed in ``dtype``.
-
-    Entries far from 1 (say ``1e-170`` or ``1e160`` in float64) square to numbers outside the
-    floating-point range. ``H_C`` is scale invariant, so the caller then recomputes on a copy
-    scaled by a power of two, which is exact (``entropy_ref.entropy._rescaled``).
-    """
-    fi = np.finfo(dtype)
-    low = float(fi.tiny) / float(fi.eps)
-    return not (math.isfinite(Q) and math.isfinite(S)) or Q < low or S < low
-
-
 def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=None,
                    block_rows: int | None = None, scale: int = 0):
     """Return ``(H, dH_dW, Q'', S)`` for a validated ``W``; ``H`` is None when ``Q''`` or ``S`` is
     zero, subnormal or infinite (then ``1/Q''`` or ``1/S`` is not representable).
 
     ``H`` and the gradient are divided by ``divisor`` (1 for nats, ln 2 for bits). With ``scale =
-    e`` everything is evaluated at ``2**-e W`` (exactly; the caller's rescale, eq. D6/D14) without
-    storing that scaled copy. ``W`` may be strided; ``out`` may be any writeable array of ``W``'s
-    shape and dtype that does not overlap ``W`` (the caller checks): the gradient always ends up
-    in it. The caller raises on a degenerate input; the result never holds ``inf`` or NaN when
+    e`` everything is evaluated at ``2**-e W`` (exactly; the caller's rescale, eq. D6/D14,
+    :mod:`entropy_ref.scaling`) without storing that scaled copy. ``W`` may be strided; ``out``
+    may be any writeable array of ``W``'s shape and dtype that does not overlap ``W`` (the caller
+    checks): the gradient always ends up in it. The caller raises on a degenerate input; the result never holds ``inf`` or NaN when
     ``H`` is not None (an out-of-range first attempt is discarded quietly by the caller).
 
     The array is processed in slabs of ``block_rows`` rows (axis 0) so that the ~20 passes of the
@@ -170,7 +160,7 @@ def value_and_grad(W: np.ndarray, axes: tuple[int, ...], divisor: float, out=Non
     Memory: the gradient plus the slab buffers ``g`` and ``work``, plus a slab buffer for the
     result when there are several slabs or ``out`` is strided. A slab whose buffers would outweigh
     two thirds of ``W`` (short, wide arrays) is not worth it: then one slab. Either way at most
-    three arrays the size of ``W`` (``docs/derivation.md`` D15; tests/test_hardening_scales.py).
+    three arrays the size of ``W`` (``docs/derivation.md`` D15; ``tests/test_fused.py``).
     """
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         return _value_and_grad(W, axes, divisor, out, block_rows, scale)

@@ -23,9 +23,9 @@ import math
 
 import numpy as np
 
+from . import scaling
 from .errors import DegenerateInputError
 from .validation.arrays import as_float_array, normalize_axes
-from .scaling import scale_exponent
 from .validation.buffers import check_out
 from .conventions import unit_divisor
 from .entropy import configuration_entropy_grad
@@ -49,29 +49,6 @@ def _prepare(W, axes, unit):
     return W, normalize_axes(axes, W.ndim), unit_divisor(unit)
 
 
-def _rescaled(W: np.ndarray):
-    """``(2**-e W, e)`` with ``max |2**-e W|`` in ``[0.5, 1)``: an exact change of scale (eq. A5)."""
-    e = scale_exponent(W)
-    return np.ldexp(W, np.int32(-e)), e
-
-
-def _scale_back(grad: np.ndarray, e: int, W: np.ndarray) -> np.ndarray:
-    """``grad(W) = 2**-e grad(2**-e W)`` (eq. A5), in place; raise if it is not representable."""
-    with np.errstate(over="ignore", under="ignore"):
-        np.ldexp(grad, np.int32(-e), out=grad)
-    if not np.isfinite(grad).all():
-        raise DegenerateInputError(
-            f"the gradient overflows {W.dtype}: it scales like 1 / max |W|, and W is tiny. Both "
-            f"halves of l_C are scale invariant: rescale W.")
-    return grad
-
-
-def _out_of_range(x: float, dtype=np.float64) -> bool:
-    """True when a sum of squares ``x`` may have lost terms to under- or overflow in ``dtype``."""
-    fi = np.finfo(dtype)
-    return not (float(fi.tiny) / float(fi.eps) < x < math.inf)
-
-
 def _check_nonzero(S: float, W: np.ndarray, who: str) -> None:
     if S == 0.0:
         raise DegenerateInputError(f"{who}: W is all zeros (shape {W.shape}): log(sum |W|) and "
@@ -81,8 +58,9 @@ def _check_nonzero(S: float, W: np.ndarray, who: str) -> None:
 def _in_range(W: np.ndarray, scratch: np.ndarray):
     """``(W', e, S, Q)`` with ``W = 2**e W'`` and ``S``, ``Q`` of ``W'`` representable (eq. A5)."""
     S, Q = _sums(W, scratch)
-    if _out_of_range(Q, W.dtype) and W.any():
-        W, e = _rescaled(W)
+    e = scaling.exponent_if_out_of_range(W, Q)
+    if e:
+        W = scaling.rescaled(W, e)
         return W, e, *_sums(W, scratch)
     return W, 0, S, Q
 
@@ -126,7 +104,7 @@ def loghoyer_grad(W, unit: str = "nats", *, out=None):
     np.multiply(grad, W.dtype.type(1.0 / (S * divisor)), out=grad)
     np.multiply(Ws, W.dtype.type(1.0 / (Q * divisor)), out=scratch)
     np.subtract(grad, scratch, out=grad)
-    return value, (_scale_back(grad, e, W) if e else grad)
+    return value, (scaling.scale_back(grad, e, "the gradient of loghoyer") if e else grad)
 
 
 def loghoyer(W, unit: str = "nats") -> float:
@@ -159,7 +137,7 @@ def loghoyer_grad_reference(W, unit: str = "nats"):
     dS = np.sign(Ws)                                              # dS/dW, D11
     dQ = 2.0 * Ws                                                 # dQ/dW
     grad = dS / S - 0.5 * dQ / Q                                  # A4
-    grad = _scale_back(grad, e, W) if e else grad
+    grad = scaling.scale_back(grad, e, "the gradient of loghoyer") if e else grad
     return value / divisor, grad / divisor
 
 
@@ -192,13 +170,9 @@ def rayleigh_grad(W, axes=None, unit: str = "nats", *, out=None):
 
     Parameters
     ----------
-    W : array_like, shape (n_0, ..., n_{d-1})
-        Real and finite. float32 stays float32; anything else is computed in float64.
-    axes : sequence of int, optional
-        Axes the Scharr operator runs over (see :func:`entropy_ref.scharr_gradient`).
-    unit : {"nats", "bits"}
-    out : ndarray, optional
-        Array of ``W``'s shape and float dtype for the gradient.
+    W, axes, unit, out
+        As for :func:`entropy_ref.configuration_entropy_grad` (``W`` of shape
+        ``(n_0, ..., n_{d-1})``, the Scharr operator along ``axes``).
 
     Returns
     -------
@@ -270,11 +244,10 @@ def rayleigh_grad_reference(W, axes=None, unit: str = "nats"):
     E = sum(float(np.vdot(c, c)) for c in g) / k              # D4
     Q = float(np.vdot(W, W))
     S = float(np.abs(W).sum())
-    if W.any() and (_out_of_range(E) or _out_of_range(Q)):   # exact rescale, A5
-        W_s, e = _rescaled(W)
-        if e != 0:
-            value, grad = rayleigh_grad_reference(W_s, axes, unit)
-            return value, _scale_back(grad, e, W)
+    e = scaling.exponent_if_out_of_range(W, E, Q)            # exact rescale, A5
+    if e:
+        value, grad = rayleigh_grad_reference(scaling.rescaled(W, e), axes, unit)
+        return value, scaling.scale_back(grad, e, "the gradient of rayleigh")
     _check_nonzero(S, W, "rayleigh")
     if E == 0.0:
         raise DegenerateInputError(f"rayleigh: zero gradient energy (every Scharr component of W "

@@ -77,15 +77,15 @@ def test_results_that_do_not_fit_the_dtype_raise_clear_errors(dtype):
 
 
 def _spy_rescale(monkeypatch):
-    from entropy_ref import entropy as ent
+    from entropy_ref import scaling
 
     calls = []
-    real = ent._rescale_exponent
+    real = scaling.scale_exponent
 
     def spy(W):
         calls.append(W.shape)
         return real(W)
-    monkeypatch.setattr(ent, "_rescale_exponent", spy)
+    monkeypatch.setattr(scaling, "scale_exponent", spy)
     return calls
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DegenerateInputError
-from ..scaling import max_abs, scale_exponent
+from .. import scaling
 from .._layerwise import weighted_sum
 from ..validation.buffers import check_out
 from .base import Regularizer, check_weights, out_buffers, per_layer_lam
@@ -43,10 +43,8 @@ def hoyer_square(W, out=None):
     # H_S is scale invariant: far from 1 (where the squares or r = s1/s2 leave the range) it is
     # computed at 2**-e W, an exact rescale, and the gradient scaled back by 2**-e
     out = check_out(out, W.shape, W.dtype, who="hoyer", inputs=[("W", W)])
-    lim = 2.0 ** (np.finfo(W.dtype).maxexp // 3)
-    m = max_abs(W) if W.size else 0.0
-    e = scale_exponent(W) if m > lim or 0.0 < m < 1.0 / lim else 0
-    Ws = np.ldexp(W, np.int32(-e)) if e else W
+    e = scaling.exponent_if_extreme(W)
+    Ws = scaling.rescaled(W, e) if e else W
     s1 = float(np.sum(np.abs(Ws), dtype=np.float64))
     s2 = float(np.sum(np.square(Ws, dtype=np.float64)))
     if s2 == 0.0:
@@ -56,13 +54,7 @@ def hoyer_square(W, out=None):
     grad = np.sign(W, out=out)
     grad -= Ws * W.dtype.type(r)
     grad *= W.dtype.type(2.0 * r)
-    if e:
-        with np.errstate(over="ignore", under="ignore"):
-            np.ldexp(grad, np.int32(-e), out=grad)
-        if not np.isfinite(grad).all():
-            raise DegenerateInputError(f"hoyer: the gradient overflows {W.dtype} (it scales like "
-                                       f"1 / max |W| = 1 / {m:.3g}); rescale W")
-    return s1 * r, grad
+    return s1 * r, (scaling.scale_back(grad, e, "hoyer: the gradient") if e else grad)
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):

@@ -9,8 +9,10 @@ from hypothesis import given, strategies as st
 
 from entropy_ref import prune
 from entropy_ref.mlp import init_mlp, loss_and_grads
-from entropy_ref.optim import AdamHP
+from entropy_ref.optim import AdamHP, adam_init
 from entropy_ref.prune.finetune import finetune, finetune_reference, keep_masks
+from entropy_ref.regularizers import get as get_regularizer
+from entropy_ref.train.step import pack_state, run_epoch
 
 
 def _problem(seed=0, n=60, sizes=(6, 5, 3), dtype=np.float64):
@@ -61,6 +63,22 @@ def test_fast_path_equals_its_plain_twin(seed, j, batch):
     np.testing.assert_allclose(ce_fast, ce_ref, rtol=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nothing_pruned_is_plain_cross_entropy_training(dtype):
+    """With every weight kept, fine-tuning is the trainer's epoch without a penalty, bit for bit."""
+    params, X, y = _problem(6, n=45, dtype=dtype)
+    masks = [np.ones(W.shape, bool) for W in params["W"]]
+    out, history = finetune(params, masks, X, y, epochs=3, lr=3e-3, batch_size=8, seed=6)
+    state = pack_state(params, adam_init(params), 8)
+    rng = np.random.default_rng(6)
+    plain = [run_epoch(state, X, y, rng, get_regularizer("none"), [0.0, 0.0], AdamHP(lr=3e-3))[0]
+             / len(X) for _ in range(3)]
+    assert history == plain                        # same operations in the same order: exact
+    for key in ("W", "b"):
+        for a, b in zip(out[key], state.params[key]):
+            assert a.dtype == dtype and np.array_equal(a, b)
+
+
 def test_fine_tuning_recovers_the_loss_of_a_pruned_network():
     params, X, y = _problem(3, n=200)
     plan, masks = _masks(params, X, y, 8)
@@ -97,6 +115,7 @@ def test_float32_training_keeps_float32():
     (lambda p, m, X, y: (p, [a.astype(float) for a in m], X, y, {}), "boolean"),
     (lambda p, m, X, y: (p, m, X[:, :3], y, {}), "need X of shape"),
     (lambda p, m, X, y: (p, m, X, y[:-1], {}), "need X of shape"),
+    (lambda p, m, X, y: (p, m, np.where(X > 0.5, np.nan, X), y, {}), "NaN or infinite"),
     (lambda p, m, X, y: (p, m, X, y, {"epochs": -1}), "epochs must be"),
     (lambda p, m, X, y: (p, m, X, y, {"batch_size": 0}), "batch_size must be"),
     (lambda p, m, X, y: (p, m, X, y, {"lr": float("nan")}), "lr must be"),

@@ -8,8 +8,10 @@ state. Pruned weights stay **exactly** zero: their gradient is zeroed before eve
 Adam moments stay zero and Adam moves them by ``0 / (0 + eps) = 0`` (so ``eps`` must be > 0);
 they are also re-set to zero after every step. Biases are never pruned and are trained.
 
-:func:`finetune` is the fast path (every number in one flat vector, one fused Adam update);
-:func:`finetune_reference` is its plain twin (the pure per-array functions), tested against it.
+:func:`finetune` is the fast path: the trainer's epoch (:func:`entropy_ref.train.step.run_epoch`,
+every number in one flat vector, one fused Adam update) with the keep-mask applied around each
+step; :func:`finetune_reference` is its plain twin (the pure per-array functions), tested
+against it.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import math
 import numpy as np
 
 from ..mlp import check_params, loss_and_grads
-from ..optim import AdamHP, adam_init, adam_step_inplace, adam_step_params, pack
-from ..train.step import TrainingDivergedError, pack_state
+from ..optim import AdamHP, adam_init, adam_step_params, pack
+from ..regularizers import get as get_regularizer
+from ..train.step import TrainingDivergedError, pack_state, run_epoch
 from .plan import masked_params
 
 __all__ = ["keep_masks", "finetune", "finetune_reference"]
@@ -61,6 +64,8 @@ def _check(params, masks, X, y, epochs, batch_size, lr):
     if X.ndim != 2 or X.shape[1] != Ws[0].shape[1] or y.shape != (X.shape[0],) or not y.size:
         raise ValueError(f"finetune: need X of shape (N, {Ws[0].shape[1]}) and N labels, got "
                          f"{X.shape} and {y.shape}")
+    if not np.isfinite(X).all():
+        raise ValueError("finetune: X holds NaN or infinite values")
     for name, value, low in (("epochs", epochs, 0), ("batch_size", batch_size, 1)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ValueError(f"finetune: {name} must be an integer >= {low}, got {value!r}")
@@ -108,22 +113,14 @@ def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=
     state = pack_state(p0, adam_init(p0), min(batch_size, len(X)))
     flat_keep, _ = pack({"W": [np.asarray(m, X.dtype) for m in masks],
                          "b": [np.ones(b.shape, X.dtype) for b in p0["b"]]})
-    pruned = np.flatnonzero(flat_keep == 0)
-    flat_opt = {"t": 0, "m": state.flat_m, "v": state.flat_v}
+    no_penalty, lams = get_regularizer("none"), [0.0] * len(masks)
     rng = np.random.default_rng(seed)
     history = []
     for _ in range(epochs):
-        perm, ce_sum = rng.permutation(len(X)), 0.0
-        for start in range(0, len(X), batch_size):
-            idx = perm[start:start + batch_size]
-            xb = np.take(X, idx, axis=0, out=state.batch[:idx.size])
-            ce, _ = loss_and_grads(state.params, xb, y[idx], state.workspace(idx.size))
-            if not math.isfinite(ce):
-                raise TrainingDivergedError(f"finetune: the cross-entropy became {ce}")
-            ce_sum += ce * idx.size
-            state.flat_g *= flat_keep                 # pruned weights get no gradient ...
-            adam_step_inplace(state.flat_w, state.flat_g, flat_opt, hp, state.scratch)
-            state.flat_w[pruned] = 0                  # ... and stay exactly zero
+        try:
+            ce_sum, _, _ = run_epoch(state, X, y, rng, no_penalty, lams, hp, keep=flat_keep)
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(f"finetune: {exc}") from None
         history.append(ce_sum / len(X))
     out = {key: [np.array(a) for a in state.params[key]] for key in ("W", "b")}
     return out, history

@@ -80,7 +80,7 @@ def pack_state(params, opt_state, batch_size):
         reg_grads=[np.empty_like(W) for W in params["W"]])
 
 
-def run_epoch(state, X, y, rng, reg, lams, hp, progress=None):
+def run_epoch(state, X, y, rng, reg, lams, hp, progress=None, keep=None):
     """Train one epoch, updating ``state`` in place; return ``(ce_sum, penalty_sums, n_steps)``.
 
     Parameters
@@ -95,6 +95,10 @@ def run_epoch(state, X, y, rng, reg, lams, hp, progress=None):
         One weight per matrix.
     hp : entropy_ref.optim.AdamHP
     progress : InEpochProgress, optional
+    keep : ndarray, optional
+        Flat 0/1 vector like ``state.flat_w``: the gradient is multiplied by it before every
+        Adam step and the weights where it is 0 are set to exactly 0 after it (fine-tuning a
+        pruned network, :func:`entropy_ref.prune.finetune.finetune`).
 
     Returns
     -------
@@ -121,6 +125,7 @@ def run_epoch(state, X, y, rng, reg, lams, hp, progress=None):
     flat_opt = {"t": 0, "m": state.flat_m, "v": state.flat_v}
     perm = rng.permutation(n)
     ce_sum, pen_sums, step = 0.0, [0.0] * len(Ws), 0
+    pruned = None if keep is None else np.flatnonzero(keep == 0)
     for step, start in enumerate(range(0, n, bs), start=1):
         idx = perm[start:start + bs]
         xb = np.take(X, idx, axis=0, out=state.batch[:idx.size])
@@ -136,9 +141,13 @@ def run_epoch(state, X, y, rng, reg, lams, hp, progress=None):
             for l, (g, r) in enumerate(zip(state.grads["W"], rgrads)):
                 g += r
                 pen_sums[l] += lams[l] * values[l]
+        if keep is not None:
+            state.flat_g *= keep                      # pruned weights get no gradient ...
         flat_opt["t"] = state.opt_state["t"]
         adam_step_inplace(state.flat_w, state.flat_g, flat_opt, hp, state.scratch)
         state.opt_state["t"] = flat_opt["t"]
+        if keep is not None:
+            state.flat_w[pruned] = 0                  # ... and stay exactly zero
         if progress is not None:
             progress.update(step)
     return ce_sum, pen_sums, step

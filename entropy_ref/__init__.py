@@ -7,14 +7,13 @@ paper's ``H_C`` (right-hand side of eq. 3); ``sparsity_loss`` is its ``l_C = -H_
 
 from .errors import DegenerateInputError
 from .entropy import (
-    PenaltyResult,
     configuration_entropy,
     configuration_entropy_grad,
     configuration_entropy_grad_reference,
-    penalty_sum,
     sparsity_loss,
     sparsity_loss_grad,
 )
+from .regularizers.configuration import PenaltyResult, penalty_sum
 from .scharr import (
     scharr_gradient,
     scharr_gradient_adjoint,
@@ -22,7 +21,7 @@ from .scharr import (
     scharr_gradient_loop,
 )
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "DegenerateInputError",

@@ -1,5 +1,6 @@
-"""Configuration entropy ``H_C`` (right-hand side of the paper's eq. 3), the sparsity loss ``l_C = -H_C``,
-their hand-derived gradients, and the model-level sum used by the trainer.
+"""Configuration entropy ``H_C`` (right-hand side of the paper's eq. 3), the sparsity loss ``l_C = -H_C``
+and their hand-derived gradients, for one array. The sum over a model's layers is
+:func:`entropy_ref.penalty_sum` (:mod:`entropy_ref.regularizers.configuration`).
 
 Naming (see ``docs/conventions.md``, 'The sign question'): the paper uses the name ``H_C`` twice.
 ``configuration_entropy`` is the right-hand side of eq. 3, the quantity eq. 3 labels ``H_C(W)``;
@@ -11,16 +12,14 @@ signs actually sparsifies is measured by the reproduction (``docs/results.md``),
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 import numpy as np
 
 from . import fused, scaling
-from ._layerwise import as_weight_list, broadcast_lam, weighted_sum
+from .conventions import unit_divisor
 from .errors import DegenerateInputError
 from .validation.arrays import as_float_array, normalize_axes
-from .validation.buffers import check_out, check_out_list
-from .conventions import unit_divisor
+from .validation.buffers import check_out
 from .scharr import scharr_gradient, scharr_gradient_adjoint
 
 _ZERO_ENERGY = (
@@ -214,68 +213,3 @@ def sparsity_loss_grad(W, axes=None, unit: str = "nats", *, out=None):
     H, dH_dW = configuration_entropy_grad(W, axes, unit, out=out)
     np.negative(dH_dW, out=dH_dW)
     return -H, dH_dW
-
-
-#: model-level penalty kinds: name -> value-and-gradient function of one matrix
-PENALTY_KINDS = {
-    "sparsity_loss": sparsity_loss_grad,
-    "configuration_entropy": configuration_entropy_grad,
-}
-
-
-class PenaltyResult(NamedTuple):
-    """Result of :func:`penalty_sum`."""
-
-    #: ``sum_l lam_l * f(W_l)``
-    total: float
-    #: ``f(W_l)`` per matrix, unweighted
-    values: list
-    #: ``lam_l * df/dW_l`` per matrix, each of the matrix's shape and dtype
-    grads: list
-
-
-def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: str = "nats",
-                out=None) -> PenaltyResult:
-    """Sum ``lam_l * f(W_l)`` over weight matrices, with per-matrix gradients (what the trainer calls).
-
-    Parameters
-    ----------
-    weights : sequence of ndarray
-        The weight matrices ``W_l`` (biases are never passed here).
-    lam : float or sequence of float
-        One non-negative weight for all matrices or one per matrix (paper: ``lam = 1``).
-    kind : {"sparsity_loss", "configuration_entropy"}
-        ``f = l_C = -H_C`` (the paper's experiment, eq. 3 and section 5) or ``f = H_C``.
-    axes, unit
-        Passed to ``f`` for every matrix.
-    out : list of ndarray, optional
-        Gradient buffers, one per matrix (shape and dtype of ``W_l``), reused across calls; none
-        may share memory with a matrix or with another buffer (``ValueError``).
-
-    Returns
-    -------
-    PenaltyResult
-        ``(total, values, grads)``.
-
-    Notes
-    -----
-    The model entropy of the paper's eq. 2 is the sum of per-layer entropies; ``lam_l`` is the
-    optional per-layer regularization parameter of section 5.
-
-    Examples
-    --------
-    >>> Ws = [np.arange(12.0).reshape(3, 4), np.eye(3) + 0.1]
-    >>> r = penalty_sum(Ws, lam=[1.0, 0.5], kind="configuration_entropy")
-    >>> bool(np.isclose(r.total, r.values[0] + 0.5 * r.values[1], rtol=1e-15))
-    True
-    """
-    if kind not in PENALTY_KINDS:
-        raise ValueError(f"kind must be one of {sorted(PENALTY_KINDS)}, got {kind!r}")
-    weights = as_weight_list(weights, "penalty_sum")   # not list(W): rows are not layers
-    lams = broadcast_lam(lam, len(weights), "penalty_sum")
-    outs = check_out_list(out, weights, "penalty_sum", dtypes=[
-        np.float32 if getattr(W, "dtype", None) == np.float32 else np.float64 for W in weights])
-    f = PENALTY_KINDS[kind]
-    total, values, grads = weighted_sum(lambda W, buf: f(W, axes, unit, out=buf), weights, lams,
-                                        outs, "penalty_sum")
-    return PenaltyResult(total, values, grads)

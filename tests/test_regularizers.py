@@ -147,7 +147,7 @@ def test_whole_network_objective_gradient(name):
 
 def test_a_new_regularizer_is_one_registry_entry(monkeypatch):
     def l2(weights, lam=1.0, out=None):
-        lams = regularizers.per_layer_lam(lam, len(weights), "l2")
+        lams = regularizers.broadcast_lam(lam, len(weights), "l2")
         values = [float(np.sum(W * W)) for W in weights]
         return (sum(a * v for a, v in zip(lams, values)), values,
                 [2 * a * W for a, W in zip(lams, weights)])

@@ -1,11 +1,25 @@
-"""The :class:`Regularizer` record and the per-layer ``lam`` helper shared by every regularizer.
+"""What a regularizer is: the :class:`Regularizer` record and the contract every one of them keeps.
 
-A regularizer is a named function ``penalty_and_grads(weights, lam) -> (total, values, grads)``:
+A regularizer is a named function ``penalty_and_grads(weights, lam=1.0, out=None) -> (total,
+values, grads)`` of a penalty ``f`` of one matrix, summed over the layers:
 
-* ``weights``: list of weight matrices ``W_l`` (biases are never regularized);
-* ``lam``: a scalar or one non-negative number per matrix (default 1, the paper's setting);
-* ``values[l] = f(W_l)``, unweighted; ``total = sum_l lam_l * values[l]``;
-* ``grads[l] = lam_l * df/dW_l``, same shape and dtype as ``W_l``.
+Parameters
+    * ``weights``: a list of weight matrices ``W_l``, each a non-empty float array (biases are
+      never regularized; a single array is refused, since its rows are not layers);
+    * ``lam``: one finite number ``>= 0`` for every matrix, or one per matrix (default 1, the
+      paper's setting);
+    * ``out``: optional gradient buffers, one of each matrix's shape and dtype (any strides),
+      overwritten and returned; none may share memory with a matrix or with another buffer.
+
+Returns
+    * ``total = sum_l lam_l * values[l]``, a float;
+    * ``values[l] = f(W_l)``, unweighted floats;
+    * ``grads[l] = lam_l * df/dW_l``, of ``W_l``'s shape and dtype (the buffer ``out[l]`` when
+      given).
+
+The arguments are checked once, by :func:`.layer_sum.layer_sum`, before any work; every error is
+one line starting with the regularizer's name. A regularizer module holds only its ``f`` and the
+line that sums it (:mod:`.l1` is the smallest example).
 """
 
 from __future__ import annotations
@@ -13,13 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
-from ..validation.arrays import is_masked
-from .._layerwise import as_weight_list, broadcast_lam
-from ..validation.buffers import check_out_list
-
-__all__ = ["Regularizer", "per_layer_lam", "check_weights", "out_buffers"]
+__all__ = ["Regularizer"]
 
 
 @dataclass(frozen=True)
@@ -33,8 +41,7 @@ class Regularizer:
     description : str
         One line for ``--help`` and the run's printed configuration.
     penalty_and_grads : callable
-        ``(weights, lam=1.0, out=None) -> (total, values, grads)``; ``out`` optionally holds
-        preallocated gradient buffers (one like each matrix), overwritten and returned.
+        ``(weights, lam=1.0, out=None) -> (total, values, grads)``, the contract above.
     trivial : bool
         ``True`` when the penalty is identically zero (lets the trainer skip adding gradients).
     """
@@ -46,47 +53,3 @@ class Regularizer:
 
     def __call__(self, weights, lam=1.0, out=None):
         return self.penalty_and_grads(weights, lam, out)
-
-
-def check_weights(weights, who):
-    """Return ``weights`` as a list of real 2-D-or-more float arrays; raise on anything else.
-
-    Examples
-    --------
-    >>> len(check_weights([np.ones((2, 2))], "l1"))
-    1
-    >>> check_weights([], "l1")
-    Traceback (most recent call last):
-    ...
-    ValueError: l1: need at least one weight matrix
-    """
-    weights = as_weight_list(weights, who)
-    for l, W in enumerate(weights):
-        if is_masked(W):
-            raise TypeError(f"{who}: weights[{l}] is a masked array; regularizers apply no mask: "
-                            f"pass W.filled(0) (masked entries as zeros) or W.data")
-        if not isinstance(W, np.ndarray) or W.dtype.kind != "f" or W.size == 0:
-            raise ValueError(f"{who}: weights[{l}] must be a non-empty float array")
-    return weights
-
-
-#: ``lam`` broadcasting, shared with :func:`entropy_ref.penalty_sum`
-per_layer_lam = broadcast_lam
-
-
-def out_buffers(weights, out, who):
-    """``out`` checked against ``weights`` (one buffer of equal shape and dtype each), or Nones.
-
-    A buffer may be strided; it must not overlap any weight matrix or another buffer
-    (:func:`entropy_ref.validation.buffers.check_out_list`).
-
-    Examples
-    --------
-    >>> out_buffers([np.ones(2)], None, "l1")
-    [None]
-    >>> out_buffers([np.ones(2)], [np.ones(3)], "l1")
-    Traceback (most recent call last):
-    ...
-    ValueError: l1: out[0] must have shape (2,) and dtype float64; got (3,), float64
-    """
-    return check_out_list(out, weights, who)

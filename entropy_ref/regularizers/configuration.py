@@ -4,41 +4,25 @@
   Note the sign: minimising ``l_C`` *raises* the estimate ``H_C`` (see docs/conventions.md).
 * ``entropy`` adds ``lam * sum_l H_C(W_l)``: minimising it *lowers* ``H_C``.
 
-Both are thin wrappers around :func:`entropy_ref.penalty_sum`, the lead's fast float32 path.
+Both take the ``axes`` and ``unit`` of :func:`entropy_ref.configuration_entropy_grad` as keywords.
+:func:`penalty_sum` is the same sum under the name the package exports (``entropy_ref.penalty_sum``),
+choosing the term by ``kind``.
 """
 
 from __future__ import annotations
 
-from ..entropy import penalty_sum
-from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+from typing import NamedTuple
 
-__all__ = ["SPARSITY", "ENTROPY", "sparsity_penalty_and_grads", "entropy_penalty_and_grads"]
+from ..entropy import configuration_entropy_grad, sparsity_loss_grad
+from .base import Regularizer
+from .layer_sum import layer_sum
 
-
-def _penalty(weights, lam, out, kind, name):
-    weights = check_weights(weights, name)
-    lams = per_layer_lam(lam, len(weights), name)
-    res = penalty_sum(weights, lam=lams, kind=kind, out=out_buffers(weights, out, name))
-    return float(res.total), [float(v) for v in res.values], list(res.grads)
+__all__ = ["SPARSITY", "ENTROPY", "PenaltyResult", "penalty_sum", "sparsity_penalty_and_grads",
+           "entropy_penalty_and_grads"]
 
 
-def sparsity_penalty_and_grads(weights, lam=1.0, out=None):
-    """``lam * sum_l l_C(W_l)`` (``l_C = -H_C``) and its gradients.
-
-    Parameters
-    ----------
-    weights : list of ndarray, each shape (fan_out, fan_in)
-    lam : float or sequence of float, default 1.0
-    out : list of ndarray, optional
-        Gradient buffers like ``weights``, overwritten and returned (no allocation).
-
-    Returns
-    -------
-    total : float
-    values : list of float
-        ``l_C(W_l)``, unweighted.
-    grads : list of ndarray, like weights
-        ``lam_l * dl_C/dW_l``.
+def sparsity_penalty_and_grads(weights, lam=1.0, out=None, *, axes=None, unit: str = "nats"):
+    """``lam * sum_l l_C(W_l)`` (``l_C = -H_C``) and its gradients: the contract of :mod:`.base`.
 
     Examples
     --------
@@ -48,25 +32,12 @@ def sparsity_penalty_and_grads(weights, lam=1.0, out=None):
     >>> bool(np.isclose(total, 3 * values[0], rtol=1e-12)), grads[1].shape
     (True, (8, 9))
     """
-    return _penalty(weights, lam, out, "sparsity_loss", "sparsity")
+    return layer_sum(lambda W, buf: sparsity_loss_grad(W, axes, unit, out=buf), weights, lam, out,
+                     who="sparsity")
 
 
-def entropy_penalty_and_grads(weights, lam=1.0, out=None):
-    """``lam * sum_l H_C(W_l)`` and its gradients.
-
-    Parameters
-    ----------
-    weights : list of ndarray, each shape (fan_out, fan_in)
-    lam : float or sequence of float, default 1.0
-    out : list of ndarray, optional
-        Gradient buffers like ``weights``, overwritten and returned (no allocation).
-
-    Returns
-    -------
-    total : float
-    values : list of float
-        ``H_C(W_l)``, unweighted.
-    grads : list of ndarray, like weights
+def entropy_penalty_and_grads(weights, lam=1.0, out=None, *, axes=None, unit: str = "nats"):
+    """``lam * sum_l H_C(W_l)`` and its gradients: the contract of :mod:`.base`.
 
     Examples
     --------
@@ -76,7 +47,8 @@ def entropy_penalty_and_grads(weights, lam=1.0, out=None):
     >>> bool(np.isclose(s, -e, rtol=1e-12))
     True
     """
-    return _penalty(weights, lam, out, "configuration_entropy", "entropy")
+    return layer_sum(lambda W, buf: configuration_entropy_grad(W, axes, unit, out=buf), weights,
+                     lam, out, who="entropy")
 
 
 SPARSITY = Regularizer(
@@ -84,3 +56,66 @@ SPARSITY = Regularizer(
     sparsity_penalty_and_grads)
 ENTROPY = Regularizer(
     "entropy", "lam * sum_l H_C(W_l) (configuration entropy)", entropy_penalty_and_grads)
+
+#: ``penalty_sum``'s kinds: name -> value and gradient of one matrix
+_KINDS = {"sparsity_loss": sparsity_loss_grad, "configuration_entropy": configuration_entropy_grad}
+
+
+class PenaltyResult(NamedTuple):
+    """Result of :func:`penalty_sum`."""
+
+    #: ``sum_l lam_l * f(W_l)``
+    total: float
+    #: ``f(W_l)`` per matrix, unweighted
+    values: list
+    #: ``lam_l * df/dW_l`` per matrix, each of the matrix's shape and dtype
+    grads: list
+
+
+def penalty_sum(weights, lam=1.0, kind: str = "sparsity_loss", axes=None, unit: str = "nats",
+                out=None) -> PenaltyResult:
+    """Sum ``lam_l * f(W_l)`` over weight matrices, with per-matrix gradients.
+
+    The ``sparsity`` (``kind="sparsity_loss"``) and ``entropy`` (``kind="configuration_entropy"``)
+    regularizers under one public name; every argument is checked once, as for a regularizer
+    (:mod:`entropy_ref.regularizers.base`), with errors starting ``penalty_sum:``.
+
+    Parameters
+    ----------
+    weights : sequence of array_like
+        The weight matrices ``W_l`` (biases are never passed here); anything
+        :func:`~entropy_ref.configuration_entropy` accepts, float32 staying float32.
+    lam : float or sequence of float
+        One non-negative weight for all matrices or one per matrix (paper: ``lam = 1``).
+    kind : {"sparsity_loss", "configuration_entropy"}
+        ``f = l_C = -H_C`` (the paper's experiment, eq. 3 and section 5) or ``f = H_C``.
+    axes, unit
+        Passed to ``f`` for every matrix.
+    out : list of ndarray, optional
+        Gradient buffers, one per matrix (shape of ``W_l``, float32 for a float32 ``W_l`` and
+        float64 otherwise), reused across calls; none may share memory with a matrix or with
+        another buffer (``ValueError``).
+
+    Returns
+    -------
+    PenaltyResult
+        ``(total, values, grads)``.
+
+    Notes
+    -----
+    The model entropy of the paper's eq. 2 is the sum of per-layer entropies; ``lam_l`` is the
+    optional per-layer regularization parameter of section 5.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Ws = [np.arange(12.0).reshape(3, 4), np.eye(3) + 0.1]
+    >>> r = penalty_sum(Ws, lam=[1.0, 0.5], kind="configuration_entropy")
+    >>> bool(np.isclose(r.total, r.values[0] + 0.5 * r.values[1], rtol=1e-15))
+    True
+    """
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {sorted(_KINDS)}, got {kind!r}")
+    f = _KINDS[kind]
+    return PenaltyResult(*layer_sum(lambda W, buf: f(W, axes, unit, out=buf), weights, lam, out,
+                                    who="penalty_sum", array_likes=True))

@@ -15,9 +15,9 @@ import numpy as np
 
 from ..errors import DegenerateInputError
 from .. import scaling
-from .._layerwise import weighted_sum
 from ..validation.buffers import check_out
-from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+from .base import Regularizer
+from .layer_sum import layer_sum
 
 
 def hoyer_square(W, out=None):
@@ -58,21 +58,7 @@ def hoyer_square(W, out=None):
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
-    """``sum_l lam_l * H_S(W_l)`` and its gradients.
-
-    Parameters
-    ----------
-    weights : list of ndarray, each shape (fan_out, fan_in)
-    lam : float or sequence of float, default 1.0
-    out : list of ndarray, optional
-        Gradient buffers like ``weights``, overwritten and returned (no allocation).
-
-    Returns
-    -------
-    total : float
-    values : list of float
-        ``H_S(W_l)``, unweighted.
-    grads : list of ndarray, like weights
+    """``sum_l lam_l * H_S(W_l)`` and its gradients: the contract of :mod:`.base`.
 
     Examples
     --------
@@ -80,9 +66,7 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     >>> total, values
     (10.0, [4.0, 3.0])
     """
-    weights = check_weights(weights, "hoyer")
-    return weighted_sum(hoyer_square, weights, per_layer_lam(lam, len(weights), "hoyer"),
-                        out_buffers(weights, out, "hoyer"), "hoyer")
+    return layer_sum(hoyer_square, weights, lam, out, who="hoyer")
 
 
 REGULARIZER = Regularizer("hoyer", "lam * sum_l (sum|W_l|)^2 / sum W_l^2 (DeepHoyer)",

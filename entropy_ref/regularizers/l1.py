@@ -7,9 +7,9 @@ import math
 import numpy as np
 
 from ..scaling import max_abs
-from .._layerwise import weighted_sum
 from ..validation.buffers import check_out
-from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+from .base import Regularizer
+from .layer_sum import layer_sum
 
 
 def l1_norm(W, out=None):
@@ -32,30 +32,14 @@ def l1_norm(W, out=None):
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
-    """``sum_l lam_l * sum |W_l|`` with gradient ``lam_l * sign(W_l)`` (0 at 0).
-
-    Parameters
-    ----------
-    weights : list of ndarray, each shape (fan_out, fan_in)
-    lam : float or sequence of float, default 1.0
-    out : list of ndarray, optional
-        Gradient buffers like ``weights``, overwritten and returned (no allocation).
-
-    Returns
-    -------
-    total : float
-    values : list of float
-        ``sum |W_l|``.
-    grads : list of ndarray, like weights
+    """``sum_l lam_l * sum |W_l|`` with gradients ``lam_l * sign(W_l)``: the contract of :mod:`.base`.
 
     Examples
     --------
     >>> penalty_and_grads([np.array([[1.0, -2.0, 0.0]])], lam=0.5)
     (1.5, [3.0], [array([[ 0.5, -0.5,  0. ]])])
     """
-    weights = check_weights(weights, "l1")
-    return weighted_sum(l1_norm, weights, per_layer_lam(lam, len(weights), "l1"),
-                        out_buffers(weights, out, "l1"), "l1")
+    return layer_sum(l1_norm, weights, lam, out, who="l1")
 
 
 REGULARIZER = Regularizer("l1", "lam * sum_l sum |W_l| (L1)", penalty_and_grads)

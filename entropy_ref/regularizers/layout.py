@@ -2,7 +2,7 @@
 
 * ``matrix`` (the paper's setting, the default): ``W_l`` of shape ``(fan_out, fan_in)`` is one
   image; neighbours are adjacent hidden units (rows) and adjacent inputs (columns).
-* ``receptive`` (issue 12, part 5b; first layer only): ``W_1`` of shape ``(units, 784)`` is viewed
+* ``receptive`` (first layer only): ``W_1`` of shape ``(units, 784)`` is viewed
   as the stack ``(units, 28, 28)`` of the units' receptive fields (pixel ``(r, c)`` is input
   ``28 r + c``, the row-major flattening of :func:`entropy_ref.data.to_features`), and the operator
   runs over ``axes=(1, 2)`` (paper appendix eq. 7, ``docs/derivation.md`` eq. D12). Neighbours are
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import math
 
-from .._layerwise import weighted_sum
 from ..entropy import configuration_entropy_grad, sparsity_loss_grad
 from ..hoyer_rayleigh import rayleigh_grad
-from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+from .base import Regularizer
+from .layer_sum import check_arguments, weighted_sum
 
 __all__ = ["LAYOUTS", "SPATIAL", "normalize_layout", "receptive_view", "with_layout"]
 
@@ -184,13 +184,11 @@ def with_layout(reg: Regularizer, layout) -> Regularizer:
         return f(V, axes, receptive_view(buf)[0])[0], buf
 
     def penalty_and_grads(weights, lam=1.0, out=None):
-        weights = check_weights(weights, reg.name)
+        weights, lams, outs = check_arguments(weights, lam, out, reg.name)
         if len(weights) != len(layout):
             raise ValueError(f"{reg.name}: layout {layout} is for {len(layout)} weight matrices, "
                              f"got {len(weights)}")
-        return weighted_sum(value_and_grad, list(zip(weights, layout)),
-                            per_layer_lam(lam, len(weights), reg.name),
-                            out_buffers(weights, out, reg.name))
+        return weighted_sum(value_and_grad, list(zip(weights, layout)), lams, outs, reg.name)
 
     return Regularizer(reg.name, f"{reg.description}; layout {', '.join(layout)}",
                        penalty_and_grads, reg.trivial)

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+from .base import Regularizer
+from .layer_sum import check_arguments
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
-    """Zero penalty, zero gradients.
-
-    Parameters
-    ----------
-    weights : list of ndarray, each shape (fan_out, fan_in)
-    lam : float or sequence of float
-        Validated, otherwise ignored.
-    out : list of ndarray, optional
-        Gradient buffers like ``weights``, zeroed and returned.
-
-    Returns
-    -------
-    total : float
-    values : list of float
-    grads : list of ndarray, like weights
+    """Zero penalty, zero gradients; ``lam`` is checked, otherwise ignored (contract: :mod:`.base`).
 
     Examples
     --------
@@ -30,9 +17,7 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     (0.0, [0.0], [array([[0., 0.],
            [0., 0.]])])
     """
-    weights = check_weights(weights, "none")
-    per_layer_lam(lam, len(weights), "none")
-    outs = out_buffers(weights, out, "none")
+    weights, _, outs = check_arguments(weights, lam, out, "none")
     grads = [np.zeros_like(W) if o is None else _zero(o) for W, o in zip(weights, outs)]
     return 0.0, [0.0] * len(weights), grads
 

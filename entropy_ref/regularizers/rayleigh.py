@@ -4,37 +4,22 @@
 quotient of the Scharr operator ``K^T K / k``; ``l_C = loghoyer + rayleigh`` exactly
 (``docs/ablation.md`` eq. A1). Minimising this half rewards ``W`` that the central difference sees
 strongly (isolated spikes, stripes whose sign changes every two entries; not checkerboards, which
-it barely sees); it is the only half of ``l_C`` that depends on the arrangement of the
-entries. The math, with its hand-derived gradient ``-(K^T K W)/(k E) + W/Q`` (eq. A4), is
-:func:`entropy_ref.hoyer_rayleigh.rayleigh_grad`; this module only wraps it.
+it barely sees); it is the only half of ``l_C`` that depends on the arrangement of the entries.
+The math and its hand-derived gradient ``-(K^T K W)/(k E) + W/Q`` (eq. A4) are
+:func:`entropy_ref.hoyer_rayleigh.rayleigh_grad`.
 """
 
 from __future__ import annotations
 
-from .._layerwise import weighted_sum
 from ..hoyer_rayleigh import rayleigh_grad
-from .base import Regularizer, check_weights, out_buffers, per_layer_lam
+from .base import Regularizer
+from .layer_sum import layer_sum
 
 __all__ = ["REGULARIZER", "penalty_and_grads"]
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
-    """``sum_l lam_l * rayleigh(W_l)`` and its gradients.
-
-    Parameters
-    ----------
-    weights : list of ndarray, each shape (fan_out, fan_in)
-    lam : float or sequence of float, default 1.0
-    out : list of ndarray, optional
-        Gradient buffers like ``weights``, overwritten and returned (no allocation).
-
-    Returns
-    -------
-    total : float
-    values : list of float
-        ``rayleigh(W_l)``, unweighted.
-    grads : list of ndarray, like weights
-        ``lam_l * drayleigh/dW_l`` (eq. A4).
+    """``sum_l lam_l * rayleigh(W_l)`` and its gradients: the contract of :mod:`.base`.
 
     Examples
     --------
@@ -45,10 +30,7 @@ def penalty_and_grads(weights, lam=1.0, out=None):
     >>> bool(np.isclose(r, configuration.sparsity_penalty_and_grads([W])[0], rtol=1e-12))
     True
     """
-    weights = check_weights(weights, "rayleigh")
-    return weighted_sum(lambda W, buf: rayleigh_grad(W, out=buf), weights,
-                        per_layer_lam(lam, len(weights), "rayleigh"),
-                        out_buffers(weights, out, "rayleigh"))
+    return layer_sum(lambda W, buf: rayleigh_grad(W, out=buf), weights, lam, out, who="rayleigh")
 
 
 REGULARIZER = Regularizer(

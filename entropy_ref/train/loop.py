@@ -169,7 +169,7 @@ def train(config, data=None, log=print, resume=False, progress=None):
         raise ValueError("out must name a run directory, got an empty string (it would write "
                          "into the current directory); use '.' for that, or None to write nothing")
     reg = regularizers.with_layout(regularizers.get(config.reg), config.layout)
-    lams = regularizers.per_layer_lam(config.lam, len(config.sizes) - 1, config.reg)
+    lams = regularizers.broadcast_lam(config.lam, len(config.sizes) - 1, config.reg)
     run_dir = None if config.out is None else Path(config.out)
     params, opt_state, epoch0, rng, history = _start(config, run_dir, resume, log)
     log("entropy-ref train: configuration (all values, defaults included)")

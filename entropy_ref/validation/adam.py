@@ -8,7 +8,7 @@ import numbers
 
 import numpy as np
 
-from ..validation.buffers import check_out, refuse_overlaps
+from .buffers import check_out, refuse_overlaps
 
 __all__ = ["check_real_fields", "step_count", "check_shapes", "check_inplace", "check_tree",
            "square_checked"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation.arrays import is_masked
+from .arrays import is_masked
 
 __all__ = ["check_out", "check_out_list", "overlaps", "refuse_overlaps"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation.arrays import is_masked
-from ..validation.buffers import check_out, refuse_overlaps
+from .arrays import is_masked
+from .buffers import check_out, refuse_overlaps
 
 __all__ = ["real_array", "check_affine", "check_affine_dy", "check_affine_outs", "check_relu_dy", "check_labels"]
 

@@ -1,9 +1,4 @@
-"""The per-layer weighted sum shared by every penalty: ``sum_l lam_l f(W_l)`` and its gradients.
-
-Used by :func:`entropy_ref.penalty_sum` (the math room's model-level helper) and by the
-regularizers of :mod:`entropy_ref.regularizers` (L1, Hoyer-square), so the ``lam`` rules and the
-loop live in one place.
-"""
+"""Checks of the per-layer arguments of a penalty: the list of weight matrices and ``lam``."""
 
 from __future__ import annotations
 
@@ -12,7 +7,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["as_weight_list", "broadcast_lam", "weighted_sum"]
+from .arrays import is_masked
+
+__all__ = ["as_weight_list", "check_weights", "broadcast_lam"]
 
 
 def as_weight_list(weights, who: str) -> list:
@@ -35,6 +32,32 @@ def as_weight_list(weights, who: str) -> list:
     weights = list(weights)
     if not weights:
         raise ValueError(f"{who}: need at least one weight matrix")
+    return weights
+
+
+def check_weights(weights, who: str) -> list:
+    """:func:`as_weight_list`, each entry a non-empty float ndarray (not a masked array).
+
+    Examples
+    --------
+    >>> len(check_weights([np.ones((2, 2))], "l1"))
+    1
+    >>> check_weights([], "l1")
+    Traceback (most recent call last):
+    ...
+    ValueError: l1: need at least one weight matrix
+    >>> check_weights([np.ones((2, 2), int)], "l1")
+    Traceback (most recent call last):
+    ...
+    ValueError: l1: weights[0] must be a non-empty float array
+    """
+    weights = as_weight_list(weights, who)
+    for l, W in enumerate(weights):
+        if is_masked(W):
+            raise TypeError(f"{who}: weights[{l}] is a masked array; regularizers apply no mask: "
+                            f"pass W.filled(0) (masked entries as zeros) or W.data")
+        if not isinstance(W, np.ndarray) or W.dtype.kind != "f" or W.size == 0:
+            raise ValueError(f"{who}: weights[{l}] must be a non-empty float array")
     return weights
 
 
@@ -71,53 +94,3 @@ def broadcast_lam(lam, n_layers: int, who: str = "regularizer") -> list[float]:
         if not (math.isfinite(x) and x >= 0):
             raise ValueError(f"{who}: lam must be finite and >= 0, got {x}")
     return lams
-
-
-def weighted_sum(f, weights, lams, outs, who: str = "regularizer"):
-    """``(sum_l lam_l f(W_l), [f(W_l)], [lam_l df/dW_l])``.
-
-    Parameters
-    ----------
-    f : callable
-        ``f(W, out) -> (value, grad)``; ``out`` is a gradient buffer like ``W`` or None, and ``grad``
-        may be that buffer (it is scaled by ``lam_l`` in place).
-    weights : list of ndarray
-    lams : list of float
-        One per matrix (see :func:`broadcast_lam`).
-    outs : list of ndarray or None
-    who : str
-        Named in the error raised when ``lam_l * grad`` does not fit the gradient's dtype.
-
-    Returns
-    -------
-    total : float
-    values : list of float
-        Unweighted ``f(W_l)``.
-    grads : list of ndarray
-
-    Examples
-    --------
-    >>> f = lambda W, out: (float(np.sum(W * W)), np.multiply(W, 2.0, out=out))
-    >>> weighted_sum(f, [np.ones(2), np.ones(3)], [1.0, 0.5], [None, None])
-    (3.5, [2.0, 3.0], [array([2., 2.]), array([1., 1., 1.])])
-    """
-    values, grads, total = [], [], 0.0
-    for W, lam_l, buf in zip(weights, lams, outs, strict=True):
-        value, grad = f(W, buf)
-        if lam_l != 1.0:
-            if lam_l > 1.0:
-                _check_fits(grad, lam_l, who)
-            np.multiply(grad, grad.dtype.type(lam_l), out=grad)
-        values.append(float(value))
-        grads.append(grad)
-        total += lam_l * float(value)
-    return total, values, grads
-
-
-def _check_fits(grad: np.ndarray, lam: float, who: str) -> None:
-    """Refuse ``lam * grad`` when it would overflow ``grad``'s dtype (an inf gradient, silently)."""
-    top = float(np.finfo(grad.dtype).max)
-    big = max(float(grad.max()), -float(grad.min())) if grad.size else 0.0
-    if lam > top or lam * big > top:
-        raise ValueError(f"{who}: lam = {lam:g} times the gradient (max |grad| = {big:.3g}) "
-                         f"overflows {grad.dtype}; use a smaller lam")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -100,3 +101,65 @@ def compare_lines(page: list[str], printed: list[str]) -> list[str]:
     return [f"line {n}: {why}\n  page:   {d}\n  script: {g}"
             for n, (d, g) in enumerate(zip(page, printed), 1) if (why := compare_line(d, g)) is not None]
 # ==================================================================== end docs: page vs script output
+
+
+# ==================================================================== reproduce: the tiny preset
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: what a run of the reproduction measured (not how long it took or whether it came from a cache)
+SCIENCE = ("run", "unpruned_accuracy", "trainer_test_accuracy", "entropy_per_layer", "targets")
+
+
+def science(methods):
+    """The measured part of every run of ``methods`` (records of ``results.json``)."""
+    return [[{k: r[k] for k in SCIENCE} for r in m["runs"]] for m in methods]
+
+
+def tiny_reproduce(out, data_dir, *extra):
+    """``entropy-ref reproduce --preset tiny`` into ``out`` on ``data_dir``; the exit status."""
+    from entropy_ref.cli import main
+    return main(["reproduce", "--out", str(out), "--preset", "tiny", "--data-dir", str(data_dir),
+                 *extra])
+# ==================================================================== end reproduce: the tiny preset
+
+
+# ==================================================================== paper quotes
+PAPER = Path(os.environ.get("ENTROPY_REF_PAPER", "/work/shared/paper/novel-sparse-regularizer.md"))
+
+
+def normalise_space(text: str) -> str:
+    """``text`` with every run of whitespace replaced by one space."""
+    return " ".join(text.split())
+
+
+def page_prose(text: str) -> str:
+    """A page without its fenced blocks, inline code spans replaced by ``…``."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            inside = not inside
+            continue
+        if not inside:
+            out.append(re.sub(r"`[^`]*`", "`…`", line))
+    return "\n".join(out)
+
+
+def page_quotes(text: str) -> list[str]:
+    """Text in “…”, and in "…" around three or more words, of a page's prose (normalised)."""
+    body = page_prose(text)
+    found = [normalise_space(q) for q in re.findall(r"“(.+?)”", body, re.S)]
+    straight = re.findall(r'"([^"\n]*(?:\n[^"\n]*)?)"', re.sub(r"“(.+?)”", "", body, flags=re.S))
+    return found + [normalise_space(q) for q in straight if len(q.split()) >= 3]
+
+
+def in_paper(quote: str, paper: str) -> bool:
+    """Every ``…``-separated fragment of ``quote`` occurs in ``paper``, in that order."""
+    position = 0
+    for fragment in (f.strip(" ,.") for f in quote.split("…")):
+        if not fragment:
+            continue
+        position = paper.find(fragment, position)
+        if position < 0:
+            return False
+        position += len(fragment)
+    return True
+# ==================================================================== end paper quotes

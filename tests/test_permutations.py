@@ -1,4 +1,4 @@
-"""H_C under reorderings of rows and columns (issue 12, part 5a): entropy_ref.reproduce.permutations."""
+"""H_C under reorderings of rows and columns: entropy_ref.reproduce.permutations."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Sensitivity pruning: sensitivities, the plan, and the fast curve against the naive reference.
+"""Sensitivity pruning: sensitivities, the plan, the fast curve against the naive reference, and
+the ``prune-curve`` command.
 
 Equality of curves is exact (``np.array_equal`` on integer counts): the fast path is certified to
 reproduce the naive float64 predictions bit for bit, not approximately.
@@ -6,14 +7,18 @@ reproduce the naive float64 predictions bit for bit, not approximately.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from entropy_ref import prune
+from entropy_ref.cli import main
 from entropy_ref.gradcheck import numerical_gradient
 from entropy_ref.mlp import accuracy, init_mlp, loss_and_grads
+from entropy_ref.train import TrainConfig, train
 
 
 def _data(n, n_in, n_classes, seed):
@@ -208,3 +213,26 @@ def test_fast_curve_rejects_a_plan_for_another_network():
     other = _model((6, 5, 3), 0)
     with pytest.raises(ValueError, match="different shape"):
         prune.fast_curve(other, plan, np.zeros((2, 6)), np.zeros(2, int))
+
+
+# ---------------------------------------------------------------- the prune-curve command
+
+def test_prune_curve_cli_fast_and_naive_agree(synthetic_mnist_dir, tmp_path, capsys):
+    config = TrainConfig(reg="sparsity", epochs=2, hidden=(16, 8), lr=3e-3, batch_size=20,
+                         data_dir=str(synthetic_mnist_dir), out=str(tmp_path / "run"))
+    train(config, log=lambda *a: None)
+    base = ["prune-curve", str(tmp_path / "run"), "--step", "5"]
+    assert main(base) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy >= 90%" in printed and "curve.csv" in printed
+    fast = (tmp_path / "run" / "curve.csv").read_text()
+    assert len(fast.splitlines()) == 1 + 21
+    assert main(base + ["--method", "naive"]) == 0
+    assert (tmp_path / "run" / "curve.csv").read_text() == fast
+    meta = json.loads((tmp_path / "run" / "curve.json").read_text())
+    assert meta["sensitivity_data"] == "train" and meta["n_biases"] == 16 + 8 + 10
+
+
+def test_prune_curve_cli_reports_a_missing_run(tmp_path, capsys):
+    assert main(["prune-curve", str(tmp_path / "nothing")]) == 2
+    assert "config.json" in capsys.readouterr().err

@@ -12,26 +12,16 @@ import shutil
 import numpy as np
 import pytest
 
+from helpers import PNG_SIGNATURE, science, tiny_reproduce
+
 from entropy_ref import prune
 from entropy_ref.cli import main
 from entropy_ref.data import load_mnist
 from entropy_ref.reproduce import PRESETS, ReproSettings, RunStore, run_name, select_lambda
 from entropy_ref.reproduce.summary import summarize_method
-from entropy_ref.train import TrainConfig, train
+from entropy_ref.train import TrainConfig
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LABELS = ["none", "sparsity", "sparsity-sum", "entropy", "entropy-sum", "l1", "hoyer"]
-SCIENCE = ("run", "unpruned_accuracy", "trainer_test_accuracy", "entropy_per_layer", "targets")
-
-
-def _science(methods):
-    """What a run measured (not how long it took or whether it came from the cache)."""
-    return [[{k: r[k] for k in SCIENCE} for r in m["runs"]] for m in methods]
-
-
-def _tiny(out, data_dir, *extra):
-    return main(["reproduce", "--out", str(out), "--preset", "tiny", "--data-dir", str(data_dir),
-                 *extra])
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +32,7 @@ def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("repro")
     data_dir = write_synthetic_mnist(root / "mnist", n_train=600, n_test=200, seed=0)
     out = root / "out"
-    assert _tiny(out, data_dir, "--lambda-sweep") == 0
+    assert tiny_reproduce(out, data_dir, "--lambda-sweep") == 0
     return out, data_dir, json.loads((out / "results.json").read_text())
 
 
@@ -81,11 +71,11 @@ def test_second_invocation_reuses_every_run_and_curve(tiny_run, tmp_path):
     out, data_dir, first = tiny_run
     copy = tmp_path / "again"
     shutil.copytree(out, copy)
-    assert _tiny(copy, data_dir, "--lambda-sweep") == 0
+    assert tiny_reproduce(copy, data_dir, "--lambda-sweep") == 0
     again = json.loads((copy / "results.json").read_text())
     assert again["timing"]["trained_epochs"] == 0
     assert again["timing"]["reused_curves"] == again["timing"]["reused_runs"] > 0
-    assert _science(again["methods"]) == _science(first["methods"])
+    assert science(again["methods"]) == science(first["methods"])
     assert [m["summary"] for m in again["methods"]] == [m["summary"] for m in first["methods"]]
     assert again["selection"] == first["selection"]            # timings come from the cache too
 
@@ -95,10 +85,10 @@ def test_a_missing_run_is_retrained_alone(tiny_run, tmp_path):
     copy = tmp_path / "partial"
     shutil.copytree(out, copy)
     shutil.rmtree(copy / "runs" / first["methods"][0]["runs"][0]["run"])   # the dense run
-    assert _tiny(copy, data_dir, "--lambda-sweep") == 0
+    assert tiny_reproduce(copy, data_dir, "--lambda-sweep") == 0
     again = json.loads((copy / "results.json").read_text())
     assert again["timing"]["trained_epochs"] == PRESETS["tiny"]["epochs"]   # one run only
-    assert _science(again["methods"]) == _science(first["methods"])       # bit-identical
+    assert science(again["methods"]) == science(first["methods"])       # bit-identical
 
 
 def test_lambda_selection_never_looks_at_the_test_set(synthetic_mnist_dir, tmp_path):
@@ -158,153 +148,3 @@ def test_summary_ratio_and_partial_targets():
 def test_bad_settings_are_user_errors(tmp_path, capsys, args, message):
     assert main(["reproduce", "--out", str(tmp_path), "--preset", "tiny", *args]) == 2
     assert message in capsys.readouterr().err
-
-
-def test_prune_curve_cli_fast_and_naive_agree(synthetic_mnist_dir, tmp_path, capsys):
-    config = TrainConfig(reg="sparsity", epochs=2, hidden=(16, 8), lr=3e-3, batch_size=20,
-                         data_dir=str(synthetic_mnist_dir), out=str(tmp_path / "run"))
-    train(config, log=lambda *a: None)
-    base = ["prune-curve", str(tmp_path / "run"), "--step", "5"]
-    assert main(base) == 0
-    printed = capsys.readouterr().out
-    assert "test accuracy >= 90%" in printed and "curve.csv" in printed
-    fast = (tmp_path / "run" / "curve.csv").read_text()
-    assert len(fast.splitlines()) == 1 + 21
-    assert main(base + ["--method", "naive"]) == 0
-    assert (tmp_path / "run" / "curve.csv").read_text() == fast
-    meta = json.loads((tmp_path / "run" / "curve.json").read_text())
-    assert meta["sensitivity_data"] == "train" and meta["n_biases"] == 16 + 8 + 10
-
-
-def test_prune_curve_cli_reports_a_missing_run(tmp_path, capsys):
-    assert main(["prune-curve", str(tmp_path / "nothing")]) == 2
-    assert "config.json" in capsys.readouterr().err
-
-
-# ---------------------------------------------------------------- the studies (issue 12)
-
-STUDY_KEYS = ("fair", "ablation", "finetune", "layout", "long")
-
-
-@pytest.fixture(scope="module")
-def tiny_studies(tmp_path_factory):
-    """Every study at toy scale on synthetic data (shared by the tests that only read it)."""
-    from entropy_ref.data import write_synthetic_mnist
-
-    root = tmp_path_factory.mktemp("studies")
-    data_dir = write_synthetic_mnist(root / "mnist", n_train=600, n_test=200, seed=0)
-    out = root / "out"
-    assert _tiny(out, data_dir, "--study", "long,all") == 0
-    return out, data_dir, json.loads((out / "studies.json").read_text())
-
-
-def test_studies_write_every_table_and_figure(tiny_studies):
-    from entropy_ref.reproduce.studies.report import TABLES, tables
-    out, _, res = tiny_studies
-    assert all(k in res for k in STUDY_KEYS)
-    rendered = tables(res)
-    assert set(rendered) == set(TABLES)                    # every table, the variant included
-    md = (out / "studies.md").read_text()
-    assert all(text in md for text in rendered.values())
-    for name in ("pareto", "ablation", "finetune", "layout", "long"):
-        assert (out / "figures" / f"study_{name}.png").read_bytes()[:8] == PNG_SIGNATURE
-        assert (out / "figures" / f"study_{name}.pdf").read_bytes()[:4] == b"%PDF"
-
-
-def test_fair_selection_covers_every_grid_with_one_rule(tiny_studies):
-    from entropy_ref.reproduce.select import choose
-    from entropy_ref.reproduce.studies import STUDY_PRESETS
-    _, _, res = tiny_studies
-    grids = dict(STUDY_PRESETS["tiny"]["fair_grid"])
-    sel = res["fair"]["selection"]
-    assert list(sel) == list(grids)
-    for reg, rec in sel.items():
-        assert [r["lam"] for r in rec["rows"]] == list(grids[reg])
-        assert rec["chosen"] == rec["rows"][choose(rec["rows"])]["lam"]
-        assert all("_val100_" in r["run"] for r in rec["rows"])          # validation runs
-    lam = {m["reg"]: m["lam"] for m in res["fair"]["methods"]}
-    assert lam == {reg: rec["chosen"] for reg, rec in sel.items()}
-    assert all("_val0_" in r["run"] for m in res["fair"]["methods"] for r in m["runs"])
-
-
-def test_the_halves_add_up_to_the_sparsity_loss(tiny_studies):
-    _, _, res = tiny_studies
-    for m in res["ablation"]["methods"] + res["fair"]["methods"]:
-        for r in m["runs"]:
-            h = r["halves_per_layer"]
-            for lh, ra, hc in zip(h["loghoyer"], h["rayleigh"], r["entropy_per_layer"]):
-                assert lh + ra == pytest.approx(-hc, abs=1e-4)   # l_C = -H_C (float32 H_C)
-    assert [m["lam"] for m in res["ablation"]["methods"]] == [1.0, 1.0, 1.0]
-
-
-def test_finetune_keeps_the_mask_and_records_both_accuracies(tiny_studies):
-    out, _, res = tiny_studies
-    ft = res["finetune"]
-    labels = [m["label"] for m in ft["methods"]]
-    assert labels[0] == "none" and "sparsity (λ=1)" in labels
-    for m in ft["methods"]:
-        for r in m["runs"]:
-            cached = json.loads((out / "runs" / r["run"] / "finetune.json").read_text())
-            assert cached["levels"] == r["levels"]
-            for p, cell in r["levels"].items():
-                assert cell["point"] == round(float(p) / PRESETS["tiny"]["step"])
-                assert cell["nonzero_after"] <= cell["nonzero"]      # pruned stay zero
-                assert 0 <= cell["finetuned_accuracy"] <= 1
-
-
-def test_long_runs_continue_the_short_ones_bit_identically(tiny_studies):
-    out, _, res = tiny_studies
-    lg = res["long"]
-    assert lg["picked"] and lg["epochs"] == 5
-    for m in [lg["dense"]] + lg["methods"]:
-        for r in m["runs"]:
-            long_hist = json.loads((out / "runs" / r["run"] / "history.json").read_text())
-            short = r["run"].replace("_ep5_", "_ep3_")
-            short_hist = json.loads((out / "runs" / short / "history.json").read_text())
-            strip = lambda h: [{k: v for k, v in e.items() if "seconds" not in k}   # noqa: E731
-                               for e in h["epochs"]]
-            assert strip(long_hist)[:3] == strip(short_hist)
-            assert len(long_hist["epochs"]) == 5
-
-
-def test_layout_study_measures_permutations_and_trains_the_variant(tiny_studies):
-    _, _, res = tiny_studies
-    lay = res["layout"]
-    models = {r["model"] for r in lay["permutations"]}
-    assert {"initial", "none", "sparsity"} <= models
-    assert all(r["rows_min"] <= r["rows_mean"] <= r["rows_max"] for r in lay["permutations"])
-    v = lay["variant"]
-    assert v["label"] == "sparsity-rf" and v["train_options"] == {"layout": "receptive"}
-    assert all("layoutreceptive" in r["run"] for r in v["runs"])
-    assert all("layoutreceptive" in r["run"] for r in lay["selection"]["rows"])
-
-
-def test_studies_resume_without_training_again(tiny_studies, tmp_path):
-    out, data_dir, first = tiny_studies
-    copy = tmp_path / "again"
-    shutil.copytree(out, copy)
-    assert _tiny(copy, data_dir, "--study", "all") == 0
-    again = json.loads((copy / "studies.json").read_text())
-    assert again["timing"]["trained_epochs"] == 0
-    assert again["fair"]["methods"] == first["fair"]["methods"] or \
-        _science(again["fair"]["methods"]) == _science(first["fair"]["methods"])
-    assert again["finetune"]["methods"] == first["finetune"]["methods"]
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--study", "fare"], "unknown study 'fare'"),
-    (["--study", "finetune", "--finetune-epochs", "0"], "finetune_epochs must be"),
-])
-def test_bad_studies_are_user_errors(tmp_path, capsys, args, message):
-    with pytest.raises(SystemExit) if args[1] == "fare" else _nothing():
-        code = main(["reproduce", "--out", str(tmp_path), "--preset", "tiny", *args])
-        assert code == 2
-    assert message in capsys.readouterr().err
-
-
-class _nothing:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False

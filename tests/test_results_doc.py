@@ -5,7 +5,8 @@
   the page.
 * Numbers quoted in the prose of the study sections are recomputed from the JSON
   (:func:`prose_numbers`) and must appear on the page as written.
-* Paper quotes (“…”) on the page are verbatim in the paper (the rule of test_paper_quotes.py).
+* Paper quotes (“…”) on the page are verbatim in the paper (the rule of test_paper_quotes.py,
+  with the same helpers).
 * The JSON is the run's summary without curves, and its figures exist under docs/img/results/.
 """
 
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import PAPER, in_paper, normalise_space, page_quotes
 
 from entropy_ref.reproduce.studies.report import TABLES, tables
 from entropy_ref.reproduce.summary import fmt_acc, fmt_count
@@ -113,10 +115,10 @@ def test_the_json_is_a_complete_summary_without_curves(results):
     assert "test_accuracy\": [" not in text and "percentile" not in text   # no curves
     assert results["settings"]["seeds"] == 3
     for m in results["fair"]["methods"]:
-        assert len(m["runs"]) == 3                     # the issue: 3 seeds, all 60,000 images
+        assert len(m["runs"]) == 3                     # 3 seeds, all 60,000 images each
         assert all(r["run"].endswith("_nall_val0") for r in m["runs"])
     for reg, rec in results["fair"]["selection"].items():
-        assert len(rec["grid"]) >= 6, reg              # the issue: at least 6 lambdas each
+        assert len(rec["grid"]) >= 6, reg              # at least 6 lambdas each
 
 
 def test_every_table_is_on_the_page_as_rendered_from_the_json(results, page):
@@ -132,15 +134,15 @@ def test_prose_numbers_come_from_the_json(results, page):
 
 
 def test_the_ceiling_of_the_paper_setting_is_one_number(page):
-    """Issue 12: the lambda = 1 ceiling was given as both 94.5% and 94.6%."""
+    """The accuracy ceiling of lambda = 1 is one number (94.59%), never rounded two ways."""
     assert "94.59" in page
     assert "94.5%" not in page and "94.5–" not in page
 
 
 def test_the_90_percent_exception_is_stated(page):
-    """Issue 12: at 90% the paper's setting (lambda = 1) needs fewer weights than tuned L1/Hoyer
+    """At 90% the paper's setting (lambda = 1) needs fewer weights than tuned L1/Hoyer
     (10,293 vs 19,876 and 25,644), so "L1/Hoyer better at every accuracy from 90%" is only true
-    of the validation-tuned l_C; the page must say where the exception is."""
+    of the validation-tuned l_C; the page says where the exception is."""
     assert "10,293" in page and "19,876" in page
     assert "from 90% to 97%" not in page.split("## Beyond the paper")[0]
 
@@ -153,13 +155,11 @@ def test_figures_exist(results, page):
 
 
 def test_paper_quotes_are_verbatim(page):
-    quotes_mod = pytest.importorskip("test_paper_quotes")
-    paper_path = quotes_mod.PAPER
-    if not paper_path.is_file():
-        pytest.skip(f"the paper's text is not at {paper_path} (set ENTROPY_REF_PAPER)")
-    paper = quotes_mod.normalise(paper_path.read_text(encoding="utf-8"))
-    found = quotes_mod.quotes(page)
-    wrong = [q for q in found if not quotes_mod.in_paper(q, paper)]
+    if not PAPER.is_file():
+        pytest.skip(f"the paper's text is not at {PAPER} (set ENTROPY_REF_PAPER)")
+    paper = normalise_space(PAPER.read_text(encoding="utf-8"))
+    found = page_quotes(page)
+    wrong = [q for q in found if not in_paper(q, paper)]
     assert not wrong, "not verbatim in the paper:\n" + "\n".join(wrong)
     assert len(found) >= 5                             # the sign section argues from quotes
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .registry import STUDIES
+from . import registry
 
 __all__ = ["FAIR_GRID", "StudySettings", "STUDY_PRESETS", "parse_studies"]
 
@@ -43,10 +43,11 @@ def parse_studies(text):
     names = [s.strip() for s in str(text).split(",") if s.strip()]
     if not names:
         raise ValueError("--study needs at least one study name")
+    known = registry.STUDIES
     for name in names:
-        if name != "all" and name not in STUDIES:
-            raise ValueError(f"unknown study {name!r}; choose from {', '.join(STUDIES)}, all")
-    return STUDIES if "all" in names else tuple(s for s in STUDIES if s in names)
+        if name != "all" and name not in known:
+            raise ValueError(f"unknown study {name!r}; choose from {', '.join(known)}, all")
+    return known if "all" in names else tuple(s for s in known if s in names)
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class StudySettings:
     Attributes
     ----------
     studies : tuple of str
-        Which studies to run (:data:`STUDIES` order).
+        Which studies to run (the order of :data:`.registry.STUDIES`).
     fair_grid : tuple of (str, tuple of float)
         Validation lambda grid per method (the methods of ``fair``, in table order).
     select_epochs : int or None
@@ -97,7 +98,7 @@ class StudySettings:
         Seeds of ``long`` (None: all).
     """
 
-    studies: tuple = STUDIES
+    studies: tuple = registry.STUDIES
     fair_grid: tuple = FAIR_GRID
     select_epochs: int | None = None
     select_target: float | None = None
@@ -120,10 +121,14 @@ class StudySettings:
     long_seeds: int | None = None
 
     def __post_init__(self):
-        bad = [s for s in self.studies if s not in STUDIES]
+        known = registry.STUDIES
+        if isinstance(self.studies, str):
+            raise ValueError(f"studies must be a tuple of study names, got the string "
+                             f"{self.studies!r} (parse_studies reads 'fair,long')")
+        bad = [s for s in self.studies if s not in known]
         if bad:
-            raise ValueError(f"unknown study {bad[0]!r}; choose from {', '.join(STUDIES)}")
-        object.__setattr__(self, "studies", tuple(s for s in STUDIES if s in self.studies))
+            raise ValueError(f"unknown study {bad[0]!r}; choose from {', '.join(known)}")
+        object.__setattr__(self, "studies", tuple(s for s in known if s in self.studies))
         for reg, grid in self.fair_grid:
             if len(grid) < 1 or any(not (lam > 0) for lam in grid):
                 raise ValueError(f"fair_grid[{reg!r}] must be a non-empty list of lambdas > 0")

@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reference implementation of the configuration-entropy regularizer "
         "(Bayandorian, arXiv 2301.07285): train, prune, reproduce, verify.",
     )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module in COMMANDS.items():

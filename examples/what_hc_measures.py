@@ -36,7 +36,7 @@ GRID = (24, 32)
 
 # ---------------------------------------------------------------- the two terms of eq. D16
 def energy(W, axes=None):
-    """``E = (1/k) sum_i ||g_i||^2`` (eq. D4)."""
+    """``E = (1/k) sum_a ||g_a||^2`` over the ``k`` chosen axes (eq. D4)."""
     g = er.scharr_gradient(W, axes)
     return sum(float(np.vdot(c, c)) for c in g) / len(g)
 
@@ -72,16 +72,16 @@ def overlap(a, b):
     return abs(float(np.vdot(a, b))) / (np.linalg.norm(a) * np.linalg.norm(b))
 
 
-def spikes(shape, k, heights=None, spacing=4):
-    """``k`` interior spikes on a lattice of the given spacing (>= 3: their 3 x 3 supports do not
+def spikes(shape, count, heights=None, spacing=4):
+    """``count`` interior spikes on a lattice of the given spacing (>= 3: their 3 x 3 supports do not
     touch, so ``E`` is the sum of the spikes' energies)."""
     W = np.zeros(shape)
     rows = range(1, shape[0] - 1, spacing)
     cols = range(1, shape[1] - 1, spacing)
-    places = [(i, j) for i in rows for j in cols][:k]
-    if len(places) < k:
-        raise ValueError(f"{shape} holds only {len(places)} separated spikes, not {k}")
-    for p, h in zip(places, np.ones(k) if heights is None else heights):
+    places = [(i, j) for i in rows for j in cols][:count]
+    if len(places) < count:
+        raise ValueError(f"{shape} holds only {len(places)} separated spikes, not {count}")
+    for p, h in zip(places, np.ones(count) if heights is None else heights):
         W[p] = h
     return W
 
@@ -135,14 +135,14 @@ def section_identity():
 
 
 def section_spikes():
-    print("\n== 2. k separated spikes: H_C = 1/2 log(236/1024) - 1/2 log k (D17) ==")
+    print("\n== 2. J separated spikes: H_C = 1/2 log(236/1024) - 1/2 log J (D17) ==")
     shape = (64, 64)
-    print(f"{'k':>4s} {'H_C':>10s} {'1/2 log(236/1024) - 1/2 log k':>31s} {'1/2 log R':>10s}"
+    print(f"{'J':>4s} {'H_C':>10s} {'1/2 log(236/1024) - 1/2 log J':>31s} {'1/2 log R':>10s}"
           f" {'1/2 log(L1^2/L2^2)':>19s}")
-    for k in (1, 4, 16, 64):
-        W = spikes(shape, k)
-        exact = 0.5 * np.log(SPIKE_ENERGY) - 0.5 * np.log(k)
-        print(f"{k:4d} {er.configuration_entropy(W):10.6f} {exact:31.6f} {rayleigh_term(W):10.6f}"
+    for J in (1, 4, 16, 64):
+        W = spikes(shape, J)
+        exact = 0.5 * np.log(SPIKE_ENERGY) - 0.5 * np.log(J)
+        print(f"{J:4d} {er.configuration_entropy(W):10.6f} {exact:31.6f} {rayleigh_term(W):10.6f}"
               f" {hoyer_term(W):19.6f}")
     heights = np.array([3.0, -1.0, 0.5, 2.0, -0.25])
     W = spikes(shape, heights.size, heights)
@@ -161,7 +161,7 @@ def section_extremes():
     cb = checkerboard(GRID)
     W_star = np.linalg.solve(L, cb.ravel()).reshape(GRID)
     q = float(cb.ravel() @ W_star.ravel())
-    lam0 = float(np.linalg.eigvalsh(L)[0])
+    mu0 = float(np.linalg.eigvalsh(L)[0])
     rng = np.random.default_rng(0)
     ends = [minimise_hc(rng.standard_normal(GRID)) for _ in range(3)]
     print(f"{'':34s} {'H_C':>10s} {'1/2 log R':>10s} {'1/2 log(L1^2/L2^2)':>19s}")
@@ -173,7 +173,7 @@ def section_extremes():
         print(f"{name:34s} {er.configuration_entropy(W):10.6f} {rayleigh_term(W):10.6f} {hoyer_term(W):19.6f}")
     print(f"1/2 log(236/1024) = {0.5 * np.log(SPIKE_ENERGY):.6f} (upper bound, D17)")
     print(f"-1/2 log(s^T L_S^-1 s) for s = (-1)^(i+j): {-0.5 * np.log(q):.6f} (D18)")
-    print(f"lower bound 1/2 log lambda_0(L_S) - 1/2 log(nm) = {0.5 * np.log(lam0) - 0.5 * np.log(n * m):.6f}")
+    print(f"lower bound 1/2 log mu_0(L_S) - 1/2 log(nm) = {0.5 * np.log(mu0) - 0.5 * np.log(n * m):.6f}")
     print("L-BFGS on H_C from 3 random starts: H_C = "
           + ", ".join(f"{er.configuration_entropy(W):.6f}" for W in ends)
           + "; overlap with W* = " + ", ".join(f"{overlap(W, W_star):.6f}" for W in ends))

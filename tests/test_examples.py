@@ -1,8 +1,10 @@
 """Every script in ``examples/`` runs to completion and starts with a one-line header comment.
 
-Each script runs as a subprocess in a fresh temporary directory (its working directory, where it
-writes any figures) with ``MPLBACKEND=Agg``. Scripts that cross-check against an optional framework
-are skipped when that framework is not installed.
+Each script runs as a subprocess in a fresh temporary directory with ``MPLBACKEND=Agg``. Without
+``--out DIR`` a script only prints (docs/index.md says so): it writes nothing, neither into its
+working directory nor into ``examples/``. With ``--out DIR`` the figure scripts write their PNGs
+into ``DIR``. Scripts that cross-check against an optional framework are skipped when that
+framework is not installed.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def test_script_runs(script, tmp_path):
         f"{script.name} exited with {proc.returncode}\n--- stdout ---\n{proc.stdout[-3000:]}"
         f"\n--- stderr ---\n{proc.stderr[-3000:]}")
     assert sorted(p.name for p in EXAMPLES.iterdir()) == before, f"{script.name} wrote into examples/"
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert not written, f"{script.name} wrote {written} into its working directory without --out"
 
 
 def test_derivation_page_shows_the_output_of_one_d_pass():
@@ -79,13 +83,20 @@ def test_derivation_page_shows_the_output_of_one_d_pass():
     assert block.rstrip().splitlines() == proc.stdout.rstrip().splitlines()
 
 
-def test_figure_scripts_write_their_png(tmp_path):
-    """``--out DIR`` writes the figure the docs show (derivation.md, what_hc_measures.md)."""
+@pytest.mark.parametrize("script, png, page", [
+    ("one_d_pass.py", "one_d_pass.png", "derivation.md"),
+    ("figure1_lp_blindness.py", "figure1.png", "what_hc_measures.md"),
+])
+def test_figure_scripts_write_their_png(tmp_path, script, png, page):
+    """``--out DIR`` writes the figure the docs show into DIR, creating it (the working directory
+    stays empty). helmholtz.py and what_hc_measures.py: their own test modules."""
     env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
-    proc = subprocess.run([sys.executable, str(EXAMPLES / "one_d_pass.py"), "--out", str(tmp_path)],
+    out, cwd = tmp_path / "new" / "dir", tmp_path / "cwd"
+    cwd.mkdir()
+    proc = subprocess.run([sys.executable, str(EXAMPLES / script), "--out", str(out)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=HANG_GUARD_SECONDS)
     assert proc.returncode == 0, proc.stderr
-    png = tmp_path / "one_d_pass.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    assert "(img/one_d_pass.png)" in (REPO_ROOT / "docs" / "derivation.md").read_text(encoding="utf-8")
+    assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (out / png).stat().st_size > 10_000
+    assert not list(cwd.iterdir())
+    assert f"(img/{png})" in (REPO_ROOT / "docs" / page).read_text(encoding="utf-8")

@@ -188,8 +188,8 @@ def test_conventions_quotes_the_figure1_values():
     import re
     from helpers import figure1_matrices
     text = " ".join((REPO_ROOT / "docs" / "conventions.md").read_text(encoding="utf-8").split())
-    m = re.search(r"right-hand side of \$(-[\d.]+)\$ for \$W_D\$ against \$(-[\d.]+)\$ for \$W_S\$ "
-                  r"\(a gap of ([\d.]+) nats", text)
+    m = re.search(r"right-hand side of \$(-[\d.]+)\$ for \$W_D\$ against \$(-[\d.]+)\$ for \$W_S\$, "
+                  r"a gap of ([\d.]+) nats", text)
     assert m, "the sentence of conventions.md changed; update this test"
     W_D, W_S = figure1_matrices(seed=0)
     h_D, h_S = er.configuration_entropy(W_D), er.configuration_entropy(W_S)

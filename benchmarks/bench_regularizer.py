@@ -1,4 +1,4 @@
-"""Side-by-side timing and memory of H_C value + gradient (issue 2 and 5 targets).
+"""Timing and memory of H_C value + gradient, side by side, against the docs/performance.md targets.
 
 Run: ``python benchmarks/bench_regularizer.py [--quick]``. Prints one table per dtype: the time of
 every implementation on the same W in one run, the ``np.abs(W).sum()`` memory-streaming floor, the

@@ -1,4 +1,4 @@
-"""Real signals to a real training process (issue 10): SIGINT mid-epoch, SIGKILL mid-write.
+"""Real signals to a real training process: SIGINT mid-epoch, SIGKILL mid-write.
 
 * A real SIGINT (Ctrl-C) sent to ``python -m entropy_ref train`` while it is inside an epoch:
   exit status 130, the run directory holds the last completed epoch, and ``--resume`` finishes

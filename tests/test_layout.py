@@ -1,4 +1,4 @@
-"""The receptive-field layout (issue 12, part 5b): entropy_ref.regularizers.layout, the trainer's
+"""The receptive-field layout: entropy_ref.regularizers.layout, the trainer's
 ``layout`` setting and ``entropy-ref train --layout``."""
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def test_bad_lambda_is_rejected(name, lam, match):
         regularizers.get(name)(_weights(), lam)
 
 
-def test_sparsity_is_minus_entropy_and_matches_the_math_room():
+def test_sparsity_is_minus_entropy_and_matches_the_one_array_functions():
     Ws = _weights(seed=5)
     s_total, s_vals, s_grads = regularizers.get("sparsity")(Ws)
     e_total, e_vals, e_grads = regularizers.get("entropy")(Ws)
@@ -160,7 +160,7 @@ def test_a_new_regularizer_is_one_registry_entry(monkeypatch):
 
 @pytest.mark.parametrize("name", ["loghoyer", "rayleigh"])
 def test_the_halves_of_l_c_train_from_the_command_line(name, synthetic_mnist_dir, tmp_path, capsys):
-    """``entropy-ref train --reg loghoyer|rayleigh`` runs end to end in float32 (issue 12, part 1)."""
+    """``entropy-ref train --reg loghoyer|rayleigh`` runs end to end in float32."""
     import json
 
     from entropy_ref.cli import main

@@ -16,7 +16,7 @@ from entropy_ref.scharr import convolve3, correlate3
 
 RNG = np.random.default_rng(20230117)
 TOL_EXACT = 1e-14  # relative: same arithmetic up to rounding order
-TOL_ADJOINT = 1e-12  # issue 2: dot-product test
+TOL_ADJOINT = 1e-12  # dot-product test
 
 
 def test_kernel_values_match_the_paper():

@@ -22,7 +22,7 @@ def _error_line(capsys, argv):
     assert "Traceback" not in err
     errors = [s for s in err.splitlines() if "error" in s]
     assert len(errors) == 1 and errors[0].startswith("entropy-ref train: error: ")
-    return err[err.index(errors[0]):]          # the message (the data room's may span lines)
+    return err[err.index(errors[0]):]          # the message (a data error's may span lines)
 
 
 def test_train_writes_a_run(synthetic_mnist_dir, tmp_path, capsys):

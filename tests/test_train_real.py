@@ -13,7 +13,7 @@ from entropy_ref.data import load_mnist
 from entropy_ref.train import TrainConfig, train
 
 
-_RUNS: dict = {}   # trained once per session, shared by the tests below
+_RUNS: dict = {}   # trained once per test run, shared by the tests below
 
 
 @pytest.fixture

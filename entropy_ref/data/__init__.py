@@ -1,4 +1,4 @@
-"""MNIST data side room: IDX read/write, file lookup, checked download, synthetic data.
+"""MNIST data: IDX read/write, file lookup, checked download, synthetic data.
 
 Used by the experiment layer only; nothing here imports the rest of ``entropy_ref``.
 

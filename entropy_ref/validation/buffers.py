@@ -1,4 +1,4 @@
-"""Validation of ``out=`` buffers, shared by every room (math and model): one rule, one wording.
+"""Validation of ``out=`` buffers, shared by every function that writes one: one rule, one wording.
 
 An ``out=`` buffer is where a function writes its result so that the caller can reuse memory. Two
 faults turn such a buffer into a *silently wrong answer*, and both are refused here, before any

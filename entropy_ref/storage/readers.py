@@ -45,8 +45,6 @@ _FORMAT_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, KeyError
 _ACCESS_ERRORS = (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
 
 
-
-
 def _one_line(text) -> str:
     return " ".join(str(text).split())
 
@@ -209,47 +207,62 @@ def read_npz(path, what: str, select=None, headers_check=None, max_bytes: int = 
     dict_keys(['x'])
     """
     path = Path(path)
-    with open(path, "rb") as f:
-        head = f.read(len(NPY_MAGIC))
-    if head == NPY_MAGIC:
-        raise CorruptFileError(f"{path}: corrupt {what} (holds a single array (.npy), not an "
-                               ".npz archive of named arrays)")
-    try:
-        zf = zipfile.ZipFile(path)
-    except _ACCESS_ERRORS:
-        raise
-    except (OSError, *_FORMAT_ERRORS) as exc:
-        raise CorruptFileError(f"{path}: corrupt {what} (not a readable .npz file: "
-                               f"{_one_line(exc)})") from None
     arrays, problems, budget = {}, [], int(max_bytes)
-    with zf:
+    with _open_zip(path, what) as zf:
         headers = _headers(zf, path, what)
         if headers_check is not None:
             problem = headers_check({k: (h[1], h[3]) for k, h in headers.items()})
             if problem:
                 raise corrupt(path, what, problem)
         for key, (info, shape, fortran, dtype, header_len) in headers.items():
-            wanted = True if select is None else select(key, shape, dtype)
+            wanted = _wanted(select, key, shape, dtype)
             if wanted is False:
                 continue
-            if wanted is True and dtype.hasobject:
-                wanted = "stored as Python objects (pickled); save numeric arrays"
             if wanted is not True:
                 problems.append(f"{key}: {wanted}")
                 continue
-            count = math.prod(shape)
-            budget -= count * dtype.itemsize
+            nbytes = math.prod(shape) * dtype.itemsize
+            budget -= nbytes
             if budget < 0:
                 raise corrupt(path, what, f"its arrays hold more than {max_bytes} bytes "
-                              f"(member {info.filename!r} is {count * dtype.itemsize} bytes)")
-            try:
-                with zf.open(info) as f:
-                    f.read(header_len)
-                    flat = _read_into(f, count, dtype)
-            except _ACCESS_ERRORS:
-                raise
-            except (OSError, *_FORMAT_ERRORS) as exc:
-                raise corrupt(path, what, f"member {info.filename!r}: {type(exc).__name__}: "
-                              f"{exc}") from None
+                              f"(member {info.filename!r} is {nbytes} bytes)")
+            flat = _read_member(zf, info, header_len, math.prod(shape), dtype, path, what)
             arrays[key] = flat.reshape(shape, order="F" if fortran else "C")
     return arrays, problems
+
+
+def _open_zip(path: Path, what: str) -> zipfile.ZipFile:
+    """``path`` opened as a zip archive; a bare ``.npy`` file or a non-zip is a corrupt file."""
+    with open(path, "rb") as f:
+        head = f.read(len(NPY_MAGIC))
+    if head == NPY_MAGIC:
+        raise CorruptFileError(f"{path}: corrupt {what} (holds a single array (.npy), not an "
+                               ".npz archive of named arrays)")
+    try:
+        return zipfile.ZipFile(path)
+    except _ACCESS_ERRORS:
+        raise
+    except (OSError, *_FORMAT_ERRORS) as exc:
+        raise CorruptFileError(f"{path}: corrupt {what} (not a readable .npz file: "
+                               f"{_one_line(exc)})") from None
+
+
+def _wanted(select, key, shape, dtype):
+    """True (read the member), False (skip it) or a string: why it is not read."""
+    wanted = True if select is None else select(key, shape, dtype)
+    if wanted is True and dtype.hasobject:
+        return "stored as Python objects (pickled); save numeric arrays"
+    return wanted
+
+
+def _read_member(zf, info, header_len: int, count: int, dtype, path, what) -> np.ndarray:
+    """The ``count`` items of a member whose header (``header_len`` bytes) was checked."""
+    try:
+        with zf.open(info) as f:
+            f.read(header_len)
+            return _read_into(f, count, dtype)
+    except _ACCESS_ERRORS:
+        raise
+    except (OSError, *_FORMAT_ERRORS) as exc:
+        raise corrupt(path, what, f"member {info.filename!r}: {type(exc).__name__}: "
+                      f"{exc}") from None

@@ -10,6 +10,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import regularizers
+from ..validation.weights import broadcast_lam
 from ..mlp import accuracy, check_params, init_mlp, layer_sizes, n_weights
 from ..optim import AdamHP, adam_init
 from . import runio
@@ -163,20 +164,12 @@ def train(config, data=None, log=print, resume=False, progress=None):
     >>> len(r.history), 0 <= r.test_accuracy <= 1
     (2, True)
     """
-    if not isinstance(config, TrainConfig):
-        raise TypeError(f"train: config must be a TrainConfig, got {type(config).__name__}")
-    if config.out is not None and not str(config.out).strip():
-        raise ValueError("out must name a run directory, got an empty string (it would write "
-                         "into the current directory); use '.' for that, or None to write nothing")
+    _check_config(config)
     reg = regularizers.with_layout(regularizers.get(config.reg), config.layout)
-    lams = regularizers.broadcast_lam(config.lam, len(config.sizes) - 1, config.reg)
+    lams = broadcast_lam(config.lam, len(config.sizes) - 1, config.reg)
     run_dir = None if config.out is None else Path(config.out)
     params, opt_state, epoch0, rng, history = _start(config, run_dir, resume, log)
-    log("entropy-ref train: configuration (all values, defaults included)")
-    for line in config.describe():
-        log(line)
-    log(f"  network      = {'-'.join(map(str, config.sizes))} ReLU MLP, "
-        f"{n_weights(params):,} weights")
+    _log_configuration(config, params, log)
     if epoch0 >= config.epochs:
         log(f"nothing to do: the run already has {epoch0} of {config.epochs} epochs")
         return RunResult(config, params, history, run_dir, opt_state)
@@ -189,37 +182,83 @@ def train(config, data=None, log=print, resume=False, progress=None):
         log(f"  saved to     {run_dir / runio.CONFIG}")
     hp = AdamHP(lr=config.lr, beta1=config.betas[0], beta2=config.betas[1], eps=config.eps)
     state = pack_state(params, opt_state, min(config.batch_size, len(ds.X_train)))
-    params, opt_state = state.params, state.opt_state      # views into the packed vectors
-    n_steps = -(-len(ds.X_train) // config.batch_size)
-    durations, epoch, saved = [], epoch0, epoch0
-    try:
-        for epoch in range(epoch0 + 1, config.epochs + 1):
-            bar = InEpochProgress(epoch, config.epochs, n_steps, enabled=progress)
-            t0 = time.perf_counter()
-            try:
-                ce_sum, pen_sums, steps = run_epoch(state, ds.X_train, ds.y_train, rng, reg, lams,
-                                                    hp, bar)
-            except TrainingDivergedError as exc:
-                raise TrainingDivergedError(_diverged(exc, epoch, config)) from None
-            finally:
-                bar.close()
-            t1 = time.perf_counter()
-            test_acc = accuracy(params, ds.X_test, ds.y_test)
-            val_acc = None if ds.X_val is None else accuracy(params, ds.X_val, ds.y_val)
-            record = epoch_record(epoch, ce_sum, len(ds.X_train), pen_sums, steps, params["W"],
-                                  test_acc, val_acc, t1 - t0, time.perf_counter() - t1)
-            history.append(record)
-            if run_dir is not None:
-                runio.write_history(run_dir, history)      # history first, checkpoint last
-                runio.save_checkpoint(run_dir, params, opt_state, epoch, rng)
-                saved = epoch
-            durations.append(time.perf_counter() - t0)
-            eta = float(np.mean(durations)) * (config.epochs - epoch)
-            log(epoch_line(record, config.epochs, config.reg, eta))
-    except KeyboardInterrupt:
-        where = f"; {run_dir} holds epoch {saved}, continue with --resume" if run_dir else ""
-        log(f"interrupted during epoch {epoch}{where}")
-        raise
+    run = _Run(config, ds, state, rng, reg, lams, hp, run_dir, history, log, progress)
+    durations = run.epochs(epoch0)
     log(f"done: {len(durations)} epoch(s) in {format_duration(sum(durations))}, "
         f"test accuracy {100 * history[-1]['test_accuracy']:.2f}%")
-    return RunResult(config, params, history, run_dir, opt_state)
+    return RunResult(config, state.params, history, run_dir, state.opt_state)
+
+
+def _check_config(config) -> None:
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"train: config must be a TrainConfig, got {type(config).__name__}")
+    if config.out is not None and not str(config.out).strip():
+        raise ValueError("out must name a run directory, got an empty string (it would write "
+                         "into the current directory); use '.' for that, or None to write nothing")
+
+
+def _log_configuration(config, params, log) -> None:
+    log("entropy-ref train: configuration (all values, defaults included)")
+    for line in config.describe():
+        log(line)
+    log(f"  network      = {'-'.join(map(str, config.sizes))} ReLU MLP, "
+        f"{n_weights(params):,} weights")
+
+
+@dataclass
+class _Run:
+    """Everything the epochs of one :func:`train` call share (the state is updated in place)."""
+
+    config: TrainConfig
+    ds: Dataset
+    state: object          # step.PackedState: params and Adam state are views into it
+    rng: np.random.Generator
+    reg: object
+    lams: list
+    hp: AdamHP
+    run_dir: Path | None
+    history: list
+    log: object
+    progress: bool | None
+
+    def epochs(self, epoch0: int) -> list:
+        """Train epochs ``epoch0 + 1 .. config.epochs``, checkpointing each; their durations."""
+        config, durations, epoch, saved = self.config, [], epoch0, epoch0
+        try:
+            for epoch in range(epoch0 + 1, config.epochs + 1):
+                t0 = time.perf_counter()
+                record = self.epoch(epoch)
+                self.history.append(record)
+                if self.run_dir is not None:
+                    runio.write_history(self.run_dir, self.history)   # history first,
+                    runio.save_checkpoint(self.run_dir, self.state.params,  # checkpoint last
+                                          self.state.opt_state, epoch, self.rng)
+                    saved = epoch
+                durations.append(time.perf_counter() - t0)
+                eta = float(np.mean(durations)) * (config.epochs - epoch)
+                self.log(epoch_line(record, config.epochs, config.reg, eta))
+        except KeyboardInterrupt:
+            where = (f"; {self.run_dir} holds epoch {saved}, continue with --resume"
+                     if self.run_dir else "")
+            self.log(f"interrupted during epoch {epoch}{where}")
+            raise
+        return durations
+
+    def epoch(self, epoch: int) -> dict:
+        """One epoch of training, then the evaluation: the epoch's history record."""
+        ds, params = self.ds, self.state.params
+        n_steps = -(-len(ds.X_train) // self.config.batch_size)
+        bar = InEpochProgress(epoch, self.config.epochs, n_steps, enabled=self.progress)
+        t0 = time.perf_counter()
+        try:
+            ce_sum, pen_sums, steps = run_epoch(self.state, ds.X_train, ds.y_train, self.rng,
+                                                self.reg, self.lams, self.hp, bar)
+        except TrainingDivergedError as exc:
+            raise TrainingDivergedError(_diverged(exc, epoch, self.config)) from None
+        finally:
+            bar.close()
+        t1 = time.perf_counter()
+        test_acc = accuracy(params, ds.X_test, ds.y_test)
+        val_acc = None if ds.X_val is None else accuracy(params, ds.X_val, ds.y_val)
+        return epoch_record(epoch, ce_sum, len(ds.X_train), pen_sums, steps, params["W"],
+                            test_acc, val_acc, t1 - t0, time.perf_counter() - t1)

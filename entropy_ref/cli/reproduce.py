@@ -69,6 +69,13 @@ def add_parser(subparsers):
     p.add_argument("--lambda-sweep", action="store_true", default=None,
                    help="also sweep lambda for both signs (sparsity and entropy)")
     p.add_argument("--sweep-epochs", type=int, help="epochs of the lambda-sweep runs")
+    _add_study_options(p)
+    p.set_defaults(run=run)
+    return p
+
+
+def _add_study_options(p):
+    """The options of ``--study`` (:class:`StudySettings` fields, :data:`_STUDY_FIELDS`)."""
     p.add_argument("--study", type=_studies, metavar="S1,S2",
                    help="run studies beyond the paper instead, in this order whatever the order "
                    f"given: {', '.join(STUDIES)}, or all; writes OUT/studies.json, "
@@ -88,12 +95,13 @@ def add_parser(subparsers):
     p.add_argument("--layout-no-select", dest="layout_select", action="store_false",
                    default=None, help="train the receptive-field variant at the lambda chosen "
                    "for the matrix layout instead of choosing its own on the validation split")
-    p.set_defaults(run=run)
-    return p
 
 
+#: options that set ReproSettings fields, and StudySettings fields
 _FIELDS = ("seeds", "epochs", "data_dir", "train_subset", "hidden", "methods", "step",
            "sensitivity_data", "select_epochs", "select_val_size", "lambda_sweep", "sweep_epochs")
+_STUDY_FIELDS = ("finetune_epochs", "long_epochs", "long_max", "select_target", "long_methods",
+                 "ablation_seeds", "layout_seeds", "long_seeds", "layout_select")
 
 
 def _studies(text):
@@ -105,11 +113,7 @@ def _studies(text):
 
 def study_from_args(args):
     """:class:`StudySettings` = the preset's, then the options given."""
-    given = {f: getattr(args, f) for f in ("finetune_epochs", "long_epochs", "long_max",
-                                           "select_target", "long_methods",
-                                           "ablation_seeds", "layout_seeds", "long_seeds",
-                                           "layout_select")
-             if getattr(args, f, None) is not None}
+    given = {f: getattr(args, f) for f in _STUDY_FIELDS if getattr(args, f, None) is not None}
     try:
         return StudySettings(**{**STUDY_PRESETS[args.preset], **given, "studies": args.study})
     except (ValueError, TypeError) as exc:

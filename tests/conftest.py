@@ -47,3 +47,16 @@ def synthetic_mnist_dir(tmp_path: Path) -> Path:
     out = tmp_path / "mnist"
     write_synthetic_mnist(out, n_train=600, n_test=200, seed=0)
     return out
+
+
+@pytest.fixture
+def world_tmp():
+    """A directory everyone may traverse (pytest's tmp_path is private to root), for tests that
+    run a command as another user (``helpers.run_as_nobody``)."""
+    import shutil
+    import tempfile
+
+    d = Path(tempfile.mkdtemp(prefix="entropy_ref_perm_"))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)

@@ -163,3 +163,106 @@ def in_paper(quote: str, paper: str) -> bool:
         position += len(fragment)
     return True
 # ==================================================================== end paper quotes
+
+
+# ==================================================================== bad inputs: one line, no traceback
+def standard_normal(shape=(4, 5), seed=0, dtype=None):
+    """A seeded standard-normal array (float64 unless ``dtype`` is given)."""
+    import numpy as np
+
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype or np.float64)
+
+
+def one_line_naming(exc_info, path) -> str:
+    """The text of a ``pytest.raises`` result, asserted to be one line that names ``path``."""
+    text = str(exc_info.value)
+    assert "\n" not in text, text
+    assert str(path) in text, text
+    return text
+
+
+def cli_error_line(capsys, argv, command="train") -> str:
+    """Run ``entropy-ref argv``; assert exit 2 with exactly one error line and no traceback."""
+    from entropy_ref.cli import main
+
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "Traceback" not in err
+    lines = [s for s in err.splitlines() if s.strip() and not s.startswith("entropy_ref: note:")]
+    assert len(lines) == 1 and lines[0].startswith(f"entropy-ref {command}: error: "), err
+    return lines[0]
+
+
+def run_as_nobody(argv):
+    """Run ``entropy-ref argv`` as uid/gid 65534 (a forked child, when we are root); -> (rc, stderr)."""
+    import io
+    import warnings
+
+    import pytest
+
+    from entropy_ref.cli import main
+
+    if os.geteuid() != 0:
+        r, w = os.pipe()
+        saved = os.dup(2)
+        os.dup2(w, 2)
+        try:
+            rc = main(argv)
+            sys.stderr.flush()
+        finally:
+            os.dup2(saved, 2)
+            os.close(w)
+        with os.fdopen(r) as f:
+            return rc, f.read()
+    if not hasattr(os, "fork"):
+        pytest.skip("needs os.fork to drop root privileges for a permission test")
+    r, w = os.pipe()
+    with warnings.catch_warnings():                    # Python >= 3.12 warns about fork with
+        warnings.simplefilter("ignore", DeprecationWarning)   # threads; the child uses none
+        pid = os.fork()
+    if pid == 0:                                       # child: drop privileges, run, exit
+        rc = 99
+        sys.stderr = io.StringIO()
+        try:
+            os.close(r)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            rc = main(argv)
+        except BaseException as exc:                   # noqa: BLE001 - report to the parent
+            sys.stderr.write(f"child raised {type(exc).__name__}: {exc}")
+        finally:
+            os.write(w, sys.stderr.getvalue().encode())
+            os._exit(rc)
+    os.close(w)
+    with os.fdopen(r) as f:
+        err = f.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), err
+
+
+def npy_header(shape, descr="<f8") -> bytes:
+    """The ``.npy`` header (format 1.0) of an array of ``shape`` and ``descr``, without data."""
+    import io
+
+    from numpy.lib import format as npy_format
+
+    buf = io.BytesIO()
+    npy_format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False,
+                                            "shape": shape})
+    return buf.getvalue()
+
+
+def npz_bomb(path, shape, key="tiny_2x2_f64/grad"):
+    """A deflated .npz member of float64 zeros: a few MB on disk, ``8 * prod(shape)`` bytes inflated."""
+    import math
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zf.open(f"{key}.npy", "w", force_zip64=True) as f:
+            f.write(npy_header(shape))
+            block = bytes(1 << 20)
+            for _ in range(math.prod(shape) * 8 >> 20):
+                f.write(block)
+# ==================================================================== end bad inputs

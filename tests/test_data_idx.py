@@ -194,3 +194,28 @@ def test_uncompressed_file_with_trailing_bytes_is_rejected(synthetic_mnist_dir):
     os.remove(gz)
     with pytest.raises(MNISTDataError, match=f"{re.escape(raw.name)}: trailing bytes"):
         load_mnist(synthetic_mnist_dir, verbose=False)
+
+
+def test_idx_dimensions_overflowing_int64_name_the_file():
+    header = bytes([0, 0, 8, 4]) + np.array([2**16] * 4, ">u4").tobytes()   # 2^64 entries
+    with pytest.raises(MNISTDataError, match=r"^bad\.idx: truncated IDX data"):
+        parse_idx(header, name="bad.idx")
+
+
+def test_idx_gzip_bomb_and_oversized_files_are_refused(tmp_path, monkeypatch):
+    import gzip
+
+    from entropy_ref.data import idx, read_idx
+
+    monkeypatch.setattr(idx, "MAX_IDX_BYTES", 10_000)
+    n = 10**6                                             # 1 MB of labels, a 1 kB gzip file
+    bomb = gzip.compress(bytes([0, 0, 8, 1]) + n.to_bytes(4, "big") + bytes(n))
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    path.write_bytes(bomb)
+    with pytest.raises(MNISTDataError, match=r"bomb-idx1-ubyte\.gz: decompresses to more than "
+                       r"10000 bytes"):
+        read_idx(path)
+    raw = tmp_path / "big-idx1-ubyte"
+    raw.write_bytes(bytes([0, 0, 8, 1]) + n.to_bytes(4, "big") + bytes(n))
+    with pytest.raises(MNISTDataError, match=r"big-idx1-ubyte: larger than 10000 bytes"):
+        read_idx(raw)

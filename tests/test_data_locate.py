@@ -222,3 +222,17 @@ def test_synthetic_looks_like_mnist(synthetic_mnist_dir):
     assert 20 < d.train_images.mean() < 60                  # MNIST: 33.3
     assert d.train_images.max() == 255
 
+
+def test_not_found_message_never_suggests_downloading_into_a_file(tmp_path, monkeypatch):
+    f = tmp_path / "somefile"
+    f.write_text("")
+    monkeypatch.setenv("ENTROPY_REF_DATA", str(f))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(MNISTNotFoundError) as info:
+        find_mnist_dir()
+    text = str(info.value)
+    assert f"(downloads into {f})" not in text
+    assert f"{f} ($ENTROPY_REF_DATA) is a file, not a directory" in text
+    # the library's download=True refuses too, instead of NotADirectoryError from deep inside
+    with pytest.raises(MNISTNotFoundError, match="is a file, not a directory"):
+        locate_module.load_mnist(download=True, verbose=False)

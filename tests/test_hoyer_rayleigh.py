@@ -15,9 +15,11 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from entropy_ref import DegenerateInputError, sparsity_loss, sparsity_loss_grad
+from entropy_ref import DegenerateInputError, sparsity_loss_grad
 from entropy_ref.gradcheck import check_gradient, directional_check, rel_error
-from entropy_ref.hoyer_rayleigh import loghoyer, loghoyer_grad, loghoyer_grad_loop, loghoyer_grad_reference, rayleigh, rayleigh_grad, rayleigh_grad_reference
+from entropy_ref.hoyer_rayleigh import (loghoyer, loghoyer_grad, loghoyer_grad_loop,
+                                        loghoyer_grad_reference, rayleigh, rayleigh_grad,
+                                        rayleigh_grad_reference)
 from entropy_ref.regularizers import get
 from entropy_ref.scharr import scharr_gradient_adjoint_loop, scharr_gradient_loop
 

@@ -8,14 +8,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.special import log_softmax, logsumexp
 
-from entropy_ref.gradcheck import check_gradient
+from entropy_ref.gradcheck import check_gradient, rel_error
 from entropy_ref.layers import (affine_backward, affine_backward_loop, affine_forward,
                                 affine_forward_loop, relu_backward, relu_backward_loop,
                                 relu_forward, relu_forward_loop, softmax_cross_entropy_backward,
                                 softmax_cross_entropy_forward, softmax_cross_entropy_loop)
+from helpers import standard_normal
 
 GRAD_TOL = 1e-7       # max relative error of analytic vs central-difference gradients (float64)
 TWIN_TOL = 1e-12      # vectorised vs loop twin (float64, different summation order)
+OUT_TOL = 1e-12       # results written into out= buffers of any layout vs fresh arrays (float64)
 
 
 @pytest.fixture
@@ -149,3 +151,47 @@ def test_cross_entropy_invariant_to_a_constant_added_per_row(shift, seed):
 def test_cross_entropy_rejects_bad_labels(labels, match):
     with pytest.raises(ValueError, match=match):
         softmax_cross_entropy_forward(np.zeros((2, 3)), labels)
+
+
+def test_affine_outputs_must_not_overlap_inputs():
+    x, W, b = standard_normal((3, 3)), standard_normal((3, 3), 1), standard_normal((3,), 2)
+    with pytest.raises(ValueError, match="out shares memory with W"):
+        affine_forward(x, W, b, out=W)
+    with pytest.raises(ValueError, match="out shares memory with x"):
+        affine_forward(x, W, b, out=x)
+    _, cache = affine_forward(x, W, b)
+    dy = standard_normal((3, 3), 3)
+    want = affine_backward(dy, cache)
+    for out, match in [((None, dy, None), r"out\[1\] \(dW\) shares memory with dy"),
+                       ((None, x, None), r"out\[1\] \(dW\) shares memory with x"),
+                       ((W, None, None), r"out\[0\] \(dx\) shares memory with W")]:
+        with pytest.raises(ValueError, match=match):
+            affine_backward(dy.copy() if out[1] is not dy else dy, cache, out=out)
+    buf = np.empty((3, 3))
+    with pytest.raises(ValueError, match="shares memory with"):
+        affine_backward(dy, cache, out=(buf, buf, None))
+    got = affine_backward(dy, cache, out=(np.empty((3, 3), order="F"), np.empty((3, 3), order="F"),
+                                          np.empty(6)[::2]))
+    for g, w in zip(got, want):
+        assert rel_error(g, w) <= OUT_TOL
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: affine_forward(np.ones((2, 3)), np.ones((4, 3)), np.ones(4), out=[[0.0] * 4] * 2),
+     "affine_forward: out must be a NumPy array"),
+    (lambda: affine_forward(np.ones((2, 3)), np.ones((4, 3)), np.ones(4), out=np.empty((4, 2))),
+     "affine_forward: out must have shape"),
+    (lambda: affine_backward(np.ones((2, 4)), (np.ones((2, 3)), np.ones((4, 3))), out=[1, 2, 3]),
+     "affine_backward: out must be a tuple"),
+    (lambda: affine_backward(np.ones((2, 5)), (np.ones((2, 3)), np.ones((4, 3)))),
+     "affine_backward: dy has shape"),
+    (lambda: affine_backward_loop(np.ones((2, 5)), (np.ones((2, 3)), np.ones((4, 3)))),
+     "affine_backward: dy has shape"),
+    (lambda: affine_forward_loop(np.ones((2, 3)), np.ones((4, 2)), np.ones(4)),
+     "affine_forward: shapes do not fit"),
+    (lambda: relu_backward(np.ones(3), np.ones((2, 3))), "relu_backward: dy has shape"),
+    (lambda: relu_backward_loop(np.ones(3), np.ones((2, 3))), "relu_backward: dy has shape"),
+])
+def test_layer_inputs_and_outs_are_checked_by_fast_and_loop_twins(call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call()

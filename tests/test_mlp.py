@@ -8,6 +8,7 @@ import pytest
 from entropy_ref.gradcheck import check_gradient
 from entropy_ref.mlp import (LENET300_SIZES, accuracy, backward, check_params, forward, init_mlp,
                              layer_sizes, loss_and_grads, make_workspace, n_weights, predict)
+from helpers import standard_normal
 
 GRAD_TOL = 1e-7     # analytic vs central differences, float64, relative max-norm error
 SIZES = (7, 6, 5, 4)
@@ -124,3 +125,25 @@ def test_check_params_names_the_problem():
         check_params({"W": good["W"]})
     with pytest.raises(ValueError, match=r"X must have shape \(N, 4\)"):
         forward(good, np.zeros((2, 5)))
+
+
+def test_mlp_workspace_batch_size_and_aliased_gradient_buffers():
+    from entropy_ref.mlp import init_mlp, loss_and_grads, make_workspace
+
+    p = init_mlp((4, 3, 2), dtype=np.float64)
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
+            make_workspace(p, bad)
+    X, y = standard_normal((5, 4)), np.array([0, 1, 0, 1, 1])
+    ws = make_workspace(p, 5, grads=p)          # careless: gradients written over the weights
+    keep = [W.copy() for W in p["W"]]
+    with pytest.raises(ValueError, match=r"out\[1\] \(dW\) shares memory with W"):
+        loss_and_grads(p, X, y, ws)
+    assert all(np.array_equal(W, k) for W, k in zip(p["W"], keep))
+
+
+def test_init_mlp_refuses_integer_dtypes_and_nested_sizes():
+    with pytest.raises(ValueError, match="dtype must be a float type"):
+        init_mlp((3, 2), dtype=np.int32)                # integer weights would all be zero
+    with pytest.raises(TypeError, match="sizes must be a sequence of ints"):
+        init_mlp(((3,), 2))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 from entropy_ref.optim import (AdamHP, adam_init, adam_step, adam_step_inplace, adam_step_params,
                                make_scratch, pack)
+from helpers import standard_normal
 
 
 def _hand_adam(w, grads, lr, b1=0.9, b2=0.999, eps=1e-8):
@@ -133,3 +135,80 @@ def test_shape_mismatch_is_rejected():
         adam_step(np.zeros(3), np.zeros(4), adam_init(np.zeros(3)))
     with pytest.raises(TypeError, match="AdamHP or a dict"):
         adam_step(np.zeros(3), np.zeros(3), adam_init(np.zeros(3)), hp=0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_refuses_a_gradient_whose_square_overflows_before_any_write(dtype):
+    from entropy_ref.optim import adam_init, adam_step, adam_step_inplace
+
+    w, dw = np.ones(3, dtype), np.array([1.0, -1.0, 1.0], dtype)
+    dw[1] = -np.sqrt(np.finfo(dtype).max) * 2
+    s = adam_init(w)
+    s["m"][:] = 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for step in (adam_step, adam_step_inplace):
+            with pytest.raises(ValueError, match="second moment v\\) overflows"):
+                step(w, dw, s)
+    assert s["t"] == 0 and np.all(w == 1) and np.all(s["m"] == 0.5) and np.all(s["v"] == 0)
+
+
+def test_adam_inplace_refuses_aliased_buffers_before_touching_state():
+    w, dw = standard_normal((5,)), standard_normal((5,), 1)
+    s = adam_init(w)
+    s["m"][:] = 0.25
+    cases = [({"scratch": w}, "scratch shares memory with w"),
+             ({"dw": s["m"]}, "m shares memory with dw"),
+             ({"scratch": s["v"]}, "scratch shares memory with v"),
+             ({"scratch": [0.0] * 5}, "scratch must be a NumPy array")]
+    for kw, match in cases:
+        w0, m0 = w.copy(), s["m"].copy()
+        with pytest.raises((TypeError, ValueError), match=match):
+            adam_step_inplace(w, kw.get("dw", dw), s, AdamHP(lr=0.1), kw.get("scratch"))
+        assert np.array_equal(w, w0) and np.array_equal(s["m"], m0) and s["t"] == 0
+    ro = w.copy()
+    ro.flags.writeable = False
+    with pytest.raises(ValueError, match="w is read-only"):
+        adam_step_inplace(ro, dw, s)
+    assert s["t"] == 0 and np.array_equal(s["m"], m0)
+
+
+@pytest.mark.parametrize("hp,exc,match", [
+    ({"eps": "x"}, TypeError, "eps must be a real number"),
+    ({"lr": "1e-3"}, TypeError, "lr must be a real number"),
+    ({"beta1": 5}, ValueError, r"beta1 must lie in \[0, 1\)"),
+    ({"beta2": None}, TypeError, "beta2 must be a real number"),
+    ({"lr": True}, TypeError, "lr must be a real number"),
+    ({"betas": 5}, TypeError, "unknown hyper-parameter 'betas'"),
+    ({"lr": float("nan")}, ValueError, "lr must be a finite number"),
+])
+def test_adam_hyper_parameter_errors_name_the_field(hp, exc, match):
+    with pytest.raises(exc, match=match):
+        adam_step(np.ones(2), np.ones(2), adam_init(np.ones(2)), hp)
+
+
+@pytest.mark.parametrize("t", [-1, -5, 1.5, "3", None])
+def test_adam_step_count_must_be_a_non_negative_integer(t):
+    s = adam_init(np.ones(2))
+    s["t"] = t
+    for step in (adam_step, adam_step_inplace):
+        with pytest.raises((TypeError, ValueError), match=r"state\['t'\]"):
+            step(np.ones(2), np.ones(2), s)
+
+
+def test_adam_params_inplace_refuses_before_stepping_any_array():
+    from entropy_ref.optim import adam_step_params, make_scratch, pack
+
+    p = {"W": [standard_normal((3, 2)), standard_normal((2, 3), 1)], "b": [np.zeros(3), np.zeros(2)]}
+    g = {"W": [np.ones((3, 2)), np.ones((2, 3))], "b": [np.ones(3), np.ones(2)]}
+    s = adam_init(p)
+    scratch = make_scratch(p)
+    scratch["b"][1] = p["b"][1]                 # the last buffer aliases a parameter
+    keep = [W.copy() for W in p["W"]]
+    with pytest.raises(ValueError, match="scratch shares memory with w"):
+        adam_step_params(p, g, s, AdamHP(lr=0.1), inplace=True, scratch=scratch)
+    assert s["t"] == 0 and all(np.array_equal(W, k) for W, k in zip(p["W"], keep))
+    with pytest.raises(ValueError, match=r"grads has keys \['W'\]"):
+        adam_step_params(p, {"W": g["W"]}, s)
+    with pytest.raises(TypeError, match="pack: tree must be a dict"):
+        pack(p["W"])

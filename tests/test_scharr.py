@@ -138,3 +138,23 @@ def test_axes_as_numpy_array_or_single_int():
     b = scharr_gradient(W, axes=(2, 0))
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
     assert np.array_equal(scharr_gradient(W, axes=1)[0], scharr_gradient(W, axes=(1,))[0])
+
+
+@pytest.mark.parametrize("adjoint", [scharr_gradient_adjoint, scharr_gradient_adjoint_loop])
+@pytest.mark.parametrize("components,axes,match", [
+    ([], None, "components is empty"),
+    (np.ones((3, 4)), None, "not a single array"),
+    ([np.ones((3, 4)), np.ones((4, 3))], None, "share one shape"),
+    ([np.ones((3, 4))], None, "expected 2 components"),
+    ([np.ones((3, 4)), np.full((3, 4), np.nan)], None, "non-finite"),
+])
+def test_adjoint_and_its_loop_twin_validate_alike(adjoint, components, axes, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        adjoint(components, axes)
+
+
+def test_convolve3_computes_integer_input_in_float():
+    got = convolve3(np.array([0, 1, 4, 9]), [0.5, 0.0, -0.5], axis=0)   # not rounded to integers
+    np.testing.assert_allclose(got, [0.5, 2.0, 4.0, -2.0], rtol=0, atol=0)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        convolve3(np.ones((2, 2)), [0.5, 0.0, -0.5], axis=2)

@@ -273,3 +273,12 @@ def test_config_validation_messages():
             TrainConfig(**kwargs)
     with pytest.raises(TypeError, match="TrainConfig"):
         train({"reg": "none"})
+
+
+def test_empty_out_in_the_library(tmp_path, monkeypatch):
+    from entropy_ref.train import TrainConfig, train
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="out must name a run directory, got an empty string"):
+        train(TrainConfig(reg="none", epochs=1, out="", hidden=(8,)), log=lambda *a: None)
+    assert list(tmp_path.iterdir()) == []

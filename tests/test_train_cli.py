@@ -9,8 +9,10 @@ import sys
 import numpy as np
 import pytest
 
+import entropy_ref.train.loop
 from entropy_ref.cli import main
 from entropy_ref.train import load_run
+from helpers import cli_error_line
 
 FAST = ["--hidden", "16,8", "--lr", "1e-3"]
 
@@ -105,3 +107,38 @@ def test_python_dash_m_exit_status(tmp_path):
                           timeout=120)
     assert proc.returncode == 2
     assert "unknown regularizer 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_huge_lambda_names_lambda(synthetic_mnist_dir, tmp_path, capsys):
+    rc = main(["train", "--lam", "1e300", "--epochs", "1", "--data-dir",
+               str(synthetic_mnist_dir), "--out", str(tmp_path / "r"), *FAST])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err
+    line = next(s for s in err.splitlines() if "error" in s)
+    assert "lam" in line                 # the penalty's own check, or the divergence hint
+    assert not line.endswith("try a smaller learning rate")
+
+
+def _diverging(monkeypatch):
+    from entropy_ref.train.step import TrainingDivergedError
+
+    def run_epoch(*a, **k):
+        raise TrainingDivergedError("the cross-entropy became nan at step 2; try a smaller "
+                                    "learning rate")
+    monkeypatch.setattr(entropy_ref.train.loop, "run_epoch", run_epoch)
+
+
+@pytest.mark.parametrize("reg, lam, hint", [
+    ("sparsity", "1e300", "try a smaller penalty weight (--lam, now lambda = 1e+300: the sparsity "
+     "penalty's gradient scales with lambda) or a smaller learning rate (--lr, now 0.001)"),
+    ("none", "1", "try a smaller learning rate (--lr, now 0.001)"),
+])
+def test_divergence_hint_names_what_to_change(synthetic_mnist_dir, tmp_path, capsys,
+                                              monkeypatch, reg, lam, hint):
+    _diverging(monkeypatch)
+    line = cli_error_line(capsys, ["train", "--reg", reg, "--lam", lam, "--epochs", "1",
+                                   "--data-dir", str(synthetic_mnist_dir),
+                                   "--out", str(tmp_path / "r"), *FAST])
+    assert line.endswith("training diverged in epoch 1: the cross-entropy became nan at step 2; "
+                         + hint)
+    assert (reg == "none") == ("--lam" not in line)

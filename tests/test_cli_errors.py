@@ -1,0 +1,243 @@
+"""The command line under hostile paths and files (``entropy_ref.cli``): one error line, exit status
+2, no traceback. ``--out`` naming a file / nothing / an unwritable place, unreadable data,
+``ENTROPY_REF_DATA`` naming a file with ``--download``, any other ``OSError``, corrupt checkpoints
+for ``train --resume`` and ``prune-curve``, ``prune-curve --step 1e-9``, a closed pipe. Paths are
+checked before any work: the tests make loading MNIST fail loudly to prove it is never reached.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import entropy_ref.cli.prune_curve
+import entropy_ref.cli.reproduce
+import entropy_ref.cli.train
+import entropy_ref.data
+import entropy_ref.train.loop
+from entropy_ref.cli import main
+from helpers import cli_error_line, run_as_nobody
+
+
+FAST = ["--hidden", "8", "--lr", "1e-3", "--batch-size", "50"]
+
+
+@pytest.fixture
+def no_mnist(monkeypatch):
+    """Loading MNIST fails the test: the command must refuse before reaching it."""
+    def forbidden(*a, **k):
+        raise AssertionError("MNIST was loaded before the paths were checked")
+    monkeypatch.setattr(entropy_ref.data, "load_mnist", forbidden)
+    monkeypatch.setattr(entropy_ref.data.locate, "load_mnist", forbidden)
+    return forbidden
+
+
+@pytest.fixture
+def trained_run(synthetic_mnist_dir, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--reg", "none", "--epochs", "1", "--data-dir",
+                 str(synthetic_mnist_dir), "--out", str(out), *FAST]) == 0
+    capsys.readouterr()
+    return out
+
+
+# ------------------------------------------------------------------ --out and data paths
+
+
+def test_train_out_is_an_existing_file(tmp_path, capsys, no_mnist):
+    f = tmp_path / "results.txt"
+    f.write_text("keep me")
+    line = cli_error_line(capsys, ["train", "--out", str(f), "--data-dir", str(tmp_path)])
+    assert f"--out {f}: exists and is not a directory" in line
+    assert f.read_text() == "keep me"
+
+
+def test_reproduce_out_is_an_existing_file(tmp_path, capsys, no_mnist):
+    f = tmp_path / "repro"
+    f.write_text("")
+    line = cli_error_line(capsys, ["reproduce", "--out", str(f), "--download", "--data-dir",
+                                   str(tmp_path / "mnist")], "reproduce")
+    assert "exists and is not a directory" in line
+    assert not (tmp_path / "mnist").exists()
+
+
+def test_out_under_a_file(tmp_path, capsys, no_mnist):
+    (tmp_path / "f").write_text("")
+    line = cli_error_line(capsys, ["train", "--out", str(tmp_path / "f" / "run")])
+    assert f"cannot be created, {tmp_path / 'f'} is not a directory" in line
+
+
+def test_empty_out_never_writes_into_the_current_directory(tmp_path, capsys, monkeypatch,
+                                                           no_mnist):
+    monkeypatch.chdir(tmp_path)
+    line = cli_error_line(capsys, ["train", "--out", ""])
+    assert "--out must name a directory, got an empty string" in line
+    line = cli_error_line(capsys, ["reproduce", "--out", ""], "reproduce")
+    assert "empty string" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_data_dir_is_a_file(tmp_path, capsys, no_mnist):
+    f = tmp_path / "mnist.tar"
+    f.write_text("")
+    line = cli_error_line(capsys, ["train", "--out", str(tmp_path / "r"), "--data-dir", str(f)])
+    assert f"--data-dir {f}: exists and is not a directory" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_env_data_naming_a_file_with_download(tmp_path, capsys, monkeypatch, no_mnist):
+    f = tmp_path / "somefile"
+    f.write_text("")
+    monkeypatch.setenv("ENTROPY_REF_DATA", str(f))
+    line = cli_error_line(capsys, ["train", "--download", "--out", str(tmp_path / "r")])
+    assert f"would download MNIST into {f} ($ENTROPY_REF_DATA), which is a file" in line
+    line = cli_error_line(capsys, ["reproduce", "--download", "--out", str(tmp_path / "q")],
+                          "reproduce")
+    assert "which is a file" in line
+    assert f.read_text() == "" and not (tmp_path / "r").exists()
+
+
+# ------------------------------------------------------------------ permissions (non-root)
+
+
+def test_unwritable_out_directory(world_tmp):
+    locked = world_tmp / "locked"
+    locked.mkdir(mode=0o555)
+    locked.chmod(0o555)
+    rc, err = run_as_nobody(["train", "--out", str(locked / "run"), "--data-dir",
+                             str(world_tmp / "nowhere")])
+    assert rc == 2 and "Traceback" not in err, err
+    assert f"--out {locked / 'run'}: cannot write into {locked} (permission denied)" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unreadable_data_file(world_tmp):
+    from entropy_ref.data import write_synthetic_mnist
+
+    data = write_synthetic_mnist(world_tmp / "mnist", n_train=50, n_test=20)
+    data.chmod(0o755)
+    out = world_tmp / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)
+    secret = data / "train-labels-idx1-ubyte.gz"
+    for p in data.iterdir():
+        p.chmod(0o644)
+    secret.chmod(0)
+    rc, err = run_as_nobody(["train", "--out", str(out / "run"), "--data-dir", str(data),
+                             "--epochs", "1", *FAST])
+    assert rc == 2 and "Traceback" not in err, err
+    assert f"entropy-ref train: error: {secret}: Permission denied" in err
+
+
+def test_any_other_os_error_is_one_line_naming_the_path(synthetic_mnist_dir, tmp_path, capsys,
+                                                       monkeypatch):
+    def disk_full(path, obj):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+    monkeypatch.setattr(entropy_ref.train.loop.runio, "write_json", disk_full)
+    line = cli_error_line(capsys, ["train", "--out", str(tmp_path / "r"), "--epochs", "1",
+                                   "--data-dir", str(synthetic_mnist_dir), *FAST])
+    assert line.endswith(f"{tmp_path / 'r' / 'config.json'}: No space left on device")
+
+
+def test_a_size_beyond_memory_is_one_line(synthetic_mnist_dir, tmp_path, capsys):
+    line = cli_error_line(capsys, ["train", "--hidden", "1000000000", "--epochs", "1",
+                                   "--data-dir", str(synthetic_mnist_dir), "--out",
+                                   str(tmp_path / "r")])
+    assert "out of memory" in line and "Unable to allocate" in line
+
+
+# ------------------------------------------------------------------ corrupt checkpoints
+
+
+def test_truncated_checkpoint_for_resume_and_prune_curve(trained_run, synthetic_mnist_dir,
+                                                         capsys):
+    model = trained_run / "model.npz"
+    raw = model.read_bytes()
+    model.write_bytes(raw[:len(raw) * 2 // 3])
+    line = cli_error_line(capsys, ["train", "--out", str(trained_run), "--resume", "--epochs", "2",
+                                   "--data-dir", str(synthetic_mnist_dir)])
+    assert f"{model}: corrupt checkpoint" in line
+    line = cli_error_line(capsys, ["prune-curve", str(trained_run), "--step", "10"], "prune-curve")
+    assert f"{model}: corrupt checkpoint" in line
+
+
+def test_negative_epoch_checkpoint_on_the_command_line(trained_run, synthetic_mnist_dir, capsys):
+    model = trained_run / "model.npz"
+    with np.load(model) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["epoch"] = np.array(-1)
+    np.savez(model, **arrays)
+    line = cli_error_line(capsys, ["train", "--out", str(trained_run), "--resume",
+                                   "--data-dir", str(synthetic_mnist_dir)])
+    assert "epoch -1" in line
+
+
+def test_corrupt_config_on_resume(trained_run, synthetic_mnist_dir, capsys):
+    (trained_run / "config.json").write_text("{\"lr\": ")
+    line = cli_error_line(capsys, ["train", "--out", str(trained_run), "--resume",
+                                   "--data-dir", str(synthetic_mnist_dir)])
+    assert f"{trained_run / 'config.json'}: corrupt config (not valid JSON" in line
+
+
+# ------------------------------------------------------------------ prune-curve --step
+
+
+@pytest.mark.parametrize("step", ["1e-9", "0", "-1", "nan", "inf", "0.3"])
+def test_prune_curve_step_is_checked_before_anything(tmp_path, capsys, step):
+    line = cli_error_line(capsys, ["prune-curve", str(tmp_path / "no_run"), "--step", step],
+                          "prune-curve")
+    assert "--step: step must" in line
+
+
+def test_prune_curve_step_bound_message(tmp_path, capsys):
+    line = cli_error_line(capsys, ["prune-curve", str(tmp_path), "--step", "1e-9"], "prune-curve")
+    assert "step must be >= 0.001 (at most 100,000 points" in line
+
+
+def test_prune_curve_unwritable_run_dir_is_refused_before_computing(trained_run, capsys,
+                                                                    monkeypatch):
+    monkeypatch.setattr(entropy_ref.cli.prune_curve, "weight_sensitivity",
+                        lambda *a: pytest.fail("computed before checking RUN_DIR"))
+    monkeypatch.setattr(entropy_ref.cli, "os", _NoWriteOs())
+    line = cli_error_line(capsys, ["prune-curve", str(trained_run), "--step", "10"], "prune-curve")
+    assert "permission denied" in line
+
+
+class _NoWriteOs:
+    """``os`` as seen by the CLI's path checks, where nothing is writable."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def access(path, mode):
+        return not mode & os.W_OK
+
+
+# ------------------------------------------------------------------ the process itself
+
+
+def test_no_traceback_from_a_real_process(tmp_path):
+    """The console entry point itself (not just main()) on one of the inputs above."""
+    f = tmp_path / "file"
+    f.write_text("")
+    proc = subprocess.run([sys.executable, "-m", "entropy_ref", "train", "--out", str(f)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "exists and is not a directory" in proc.stderr
+    assert stat.S_ISREG(f.stat().st_mode)
+
+
+def test_output_piped_into_a_closed_pipe_exits_quietly():
+    """`entropy-ref verify --list | head -1`: the reader leaves early; no error line, no traceback."""
+    proc = subprocess.run(
+        f"{sys.executable} -m entropy_ref verify --list | head -n 1",
+        shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.strip(), "head printed the first line"
+    assert proc.stderr == "", proc.stderr

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation.layers import check_affine, check_affine_dy, check_affine_outs, check_labels, check_relu_dy, real_array
 from .validation.buffers import check_out
+from .validation.layers import (check_affine, check_affine_dy, check_affine_outs, check_labels,
+                                check_relu_dy, real_array)
 
 __all__ = [
     "affine_forward", "affine_backward", "relu_forward", "relu_backward",

@@ -28,7 +28,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from .validation.adam import check_inplace, check_real_fields, check_shapes, check_tree, square_checked, step_count
+from .validation.adam import (check_inplace, check_real_fields, check_shapes, check_tree,
+                              square_checked, step_count)
 
 __all__ = ["AdamHP", "adam_init", "adam_step", "adam_step_inplace", "adam_step_params",
            "make_scratch", "pack"]
@@ -288,8 +289,8 @@ def pack(tree, dtype=None):
     >>> flat, views = pack({"W": [np.ones((2, 2))], "b": [np.array([5.0])]})
     >>> flat
     array([1., 1., 1., 1., 5.])
-    >>> views["b"][0][0] = 7.0; flat[-1]
-    np.float64(7.0)
+    >>> views["b"][0][0] = 7.0; float(flat[-1])
+    7.0
     """
     if not isinstance(tree, dict) or not all(isinstance(v, (list, tuple)) for v in tree.values()):
         raise TypeError(f"pack: tree must be a dict of lists of arrays, like {{'W': [...], "

@@ -195,7 +195,7 @@ def cli_error_line(capsys, argv, command="train") -> str:
 
 
 def run_as_nobody(argv):
-    """Run ``entropy-ref argv`` as uid/gid 65534 (a forked child, when we are root); -> (rc, stderr)."""
+    """Run ``entropy-ref argv`` as uid/gid 65534 (a forked child when we are root): (rc, stderr)."""
     import io
     import warnings
 
@@ -255,7 +255,7 @@ def npy_header(shape, descr="<f8") -> bytes:
 
 
 def npz_bomb(path, shape, key="tiny_2x2_f64/grad"):
-    """A deflated .npz member of float64 zeros: a few MB on disk, ``8 * prod(shape)`` bytes inflated."""
+    """A deflated .npz member of float64 zeros: a few MB on disk, 8 * prod(shape) bytes inside."""
     import math
     import zipfile
 

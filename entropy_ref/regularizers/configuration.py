@@ -5,8 +5,8 @@
 * ``entropy`` adds ``lam * sum_l H_C(W_l)``: minimising it *lowers* ``H_C``.
 
 Both take the ``axes`` and ``unit`` of :func:`entropy_ref.configuration_entropy_grad` as keywords.
-:func:`penalty_sum` is the same sum under the name the package exports (``entropy_ref.penalty_sum``),
-choosing the term by ``kind``.
+:func:`penalty_sum` is the same sum under the name the package exports
+(``entropy_ref.penalty_sum``), choosing the term by ``kind``.
 """
 
 from __future__ import annotations

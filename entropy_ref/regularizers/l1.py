@@ -32,7 +32,7 @@ def l1_norm(W, out=None):
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):
-    """``sum_l lam_l * sum |W_l|`` with gradients ``lam_l * sign(W_l)``: the contract of :mod:`.base`.
+    """``sum_l lam_l * sum |W_l|``, gradients ``lam_l * sign(W_l)``: the contract of :mod:`.base`.
 
     Examples
     --------

@@ -1,6 +1,7 @@
 """MNIST data: IDX read/write, file lookup, checked download, synthetic data.
 
-Used by the experiment layer only; nothing here imports the rest of ``entropy_ref``.
+Used by the experiment layer only; of the rest of ``entropy_ref`` it imports only the atomic
+writes of :mod:`entropy_ref.storage`.
 
 * :mod:`.idx` -- the IDX format (:func:`read_idx`, :func:`write_idx`), MNIST file names and MD5s;
 * :mod:`.locate` -- lookup order (:func:`find_mnist_dir`), :func:`load_mnist`, :func:`to_features`;

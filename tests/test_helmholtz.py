@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import entropy_ref as er
-from helpers import NUMBER, doc_blocks
+from helpers import NUMBER, SMALL, doc_blocks
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "helmholtz.py"
 SHAPE = (8, 10)
@@ -316,6 +316,7 @@ def test_every_number_on_the_page_is_printed_by_the_script(tmp_path):
     printed = _run_script(tmp_path)
     printed += _run_script(tmp_path, "--n", "10", "--m", "12", "--inits", "8", "--steps", "400")
     have = {t.lstrip("-+") for t in NUMBER.findall(printed)}
-    missing = sorted({t for t in _decimals(page) if t.lstrip("-+") not in have and t not in _DERIVED})
+    missing = sorted({t for t in _decimals(page) if t.lstrip("-+") not in have and t not in _DERIVED
+                      and abs(float(t)) >= SMALL})   # rounding level: depends on the BLAS/ARPACK build
     assert not missing, f"numbers on docs/helmholtz.md that the script does not print: {missing}"
     assert "7 of 8 inits reach the lowest value" in printed

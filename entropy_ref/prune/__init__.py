@@ -7,7 +7,7 @@ Typical use::
     curve = fast_curve(params, plan, X_test, y_test)       # == naive_curve(...), exactly
     accuracy_targets(curve)                                # {0.9: (nonzero, acc), ...}
 
-Modules: :mod:`.sensitivity`, :mod:`.plan` (what is pruned at each point, nonzero counts),
+Modules: :mod:`.scores` (sensitivities and the pruning order), :mod:`.plan` (what is pruned at each point, nonzero counts),
 :mod:`.curve` (the :class:`Curve` record, the naive reference, targets, CSV), :mod:`.fast`
 (the incremental, certified-exact curve).
 """
@@ -16,7 +16,7 @@ from .curve import (ACCURACY_TARGETS, CSV_COLUMNS, Curve, accuracy_targets, naiv
                     read_curve_csv, reference_predictions, write_curve_csv)
 from .fast import certified_argmax, error_bounds, fast_curve
 from .plan import PrunePlan, make_plan, masked_params, n_points
-from .sensitivity import as_float64_params, mean_gradients, pruning_order, sensitivity
+from .scores import as_float64_params, mean_gradients, pruning_order, sensitivity
 
 __all__ = ["ACCURACY_TARGETS", "CSV_COLUMNS", "Curve", "PrunePlan", "certified_argmax",
            "accuracy_targets", "as_float64_params", "error_bounds", "fast_curve", "make_plan",

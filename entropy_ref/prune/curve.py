@@ -19,7 +19,7 @@ from ..storage.atomic import atomic_write_text
 from ..errors import CorruptFileError
 from ..storage.readers import corrupt
 from .plan import PrunePlan, masked_params
-from .sensitivity import as_float64_params
+from .scores import as_float64_params
 
 __all__ = ["Curve", "ACCURACY_TARGETS", "reference_predictions", "naive_curve",
            "accuracy_targets", "write_curve_csv", "read_curve_csv", "CSV_COLUMNS"]
@@ -83,7 +83,9 @@ def reference_predictions(params64, X64):
     return predict(params64, X64, batch_size=max(1, X64.shape[0]))
 
 
-def _prepare(params, X, y, who):
+def float64_inputs(params, X, y, who):
+    """``(params, X, y)`` as float64 parameters, a contiguous float64 ``(N, fan_in)`` X with
+    ``N >= 1`` and finite entries, and int64 labels, one per row; ``ValueError`` naming ``who``."""
     p64 = as_float64_params(params)
     X64 = np.ascontiguousarray(X, dtype=np.float64)
     y = np.asarray(y)
@@ -121,7 +123,7 @@ def naive_curve(params, plan, X, y):
     >>> c.nonzero.tolist(), c.test_accuracy.tolist()
     ([2, 2, 0], [1.0, 1.0, 0.5])
     """
-    p64, X64, y = _prepare(params, X, y, "naive_curve")
+    p64, X64, y = float64_inputs(params, X, y, "naive_curve")
     correct = np.zeros(plan.n_pruned.size, dtype=np.int64)
     for j in range(plan.n_pruned.size):
         pred = reference_predictions(masked_params(p64, plan, j), X64)

@@ -35,7 +35,7 @@ import time
 import numpy as np
 from scipy.linalg.blas import daxpy
 
-from .curve import Curve, _prepare, reference_predictions
+from .curve import Curve, float64_inputs, reference_predictions
 
 __all__ = ["fast_curve", "error_bounds", "certified_argmax"]
 
@@ -236,7 +236,7 @@ def fast_curve(params, plan, X, y):
     (True, [45, 0])
     """
     t0 = time.perf_counter()
-    p64, X64, y = _prepare(params, X, y, "fast_curve")
+    p64, X64, y = float64_inputs(params, X, y, "fast_curve")
     if tuple(W.shape for W in p64["W"]) != plan.shapes:
         raise ValueError("fast_curve: the plan was made for a network of different shape")
     eng = _Engine(p64, X64)

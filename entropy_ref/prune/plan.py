@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .sensitivity import pruning_order
+from .scores import pruning_order
 
 __all__ = ["PrunePlan", "make_plan", "n_points", "masked_params", "MAX_POINTS"]
 

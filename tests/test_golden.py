@@ -16,7 +16,7 @@ from entropy_ref.golden import cases as golden_cases
 from entropy_ref.golden import generate
 from entropy_ref.gradcheck import check_gradient, rel_error
 
-TOL_REGEN = 1e-12    # fresh computation vs committed outputs (room for another BLAS sum order)
+TOL_REGEN = 1e-12    # fresh computation vs committed outputs (allows another BLAS sum order)
 TOL_INDEP = 1e-12    # stored values vs eq. 3 written out with scipy.signal.convolve2d
 TOL_FD = 1e-6        # stored gradients vs central differences
 
@@ -96,7 +96,7 @@ def test_spec_coverage_of_version_2():
 
 
 def test_batch_case_separates_per_matrix_averaging_from_one_H_C():
-    from entropy_ref.verify.variant_grads import per_matrix_variant
+    from entropy_ref.verify.diagnoses.variant_grads import per_matrix_variant
     case = GS["batch_5x6x7_f64"]
     v, g = per_matrix_variant(case.W, case.axes, "mean")
     assert abs(v - case.value_nats) > 0.4 and rel_error(g, case.grad) > 0.5       # visibly
@@ -135,7 +135,7 @@ def _padded_gradient(W, mode):
 
 def test_float32_rationale_numbers_are_the_measured_padding_effects():
     """v2's rationale: padding moves the 100 x 300 value by 1.4e-3 .. 6.7e-3 nats (about 14x)."""
-    from entropy_ref.verify.variants import value_with_padding
+    from entropy_ref.verify.diagnoses.variants import value_with_padding
     case = GS["lenet300_fc2_f32"]
     W = case.W.astype(np.float64)
     shifts = {m: abs(value_with_padding(W, case.axes, m) - case.value_nats)
@@ -151,7 +151,7 @@ def test_float32_rationale_numbers_are_the_measured_padding_effects():
 
 @pytest.mark.parametrize("mode", ["reflect", "wrap", "edge"])
 def test_padded_gradient_helper_matches_finite_differences(mode):
-    from entropy_ref.verify.variants import value_with_padding
+    from entropy_ref.verify.diagnoses.variants import value_with_padding
     W = np.random.default_rng(5).standard_normal((5, 6))
     assert check_gradient(lambda w: value_with_padding(w, (1, 0), mode), _padded_gradient(W, mode),
                           W) <= TOL_FD

@@ -17,8 +17,8 @@ from scipy import ndimage
 from entropy_ref import golden
 from entropy_ref.verify import MATCH
 from entropy_ref.verify import check as _check
-from entropy_ref.verify.variant_grads import batch_axes
-from entropy_ref.verify.variants import offset_candidates
+from entropy_ref.verify.diagnoses.variant_grads import batch_axes
+from entropy_ref.verify.diagnoses.variants import offset_candidates
 
 #: the golden cases only: the property checks (on by default) are tested in tests/test_verify.py
 check = functools.partial(_check, properties=False)
@@ -584,7 +584,7 @@ def test_a_transposed_gradient_is_still_transposed_and_its_fix_works(profile):
 
 
 def test_near_zero_numbers_print_without_a_minus_sign_so_diagnoses_group():
-    from entropy_ref.verify.relations import num
+    from entropy_ref.verify.diagnoses.relations import num
     assert num(-4e-5, ".3f") == num(4e-5, ".3f") == "0.000"
     assert num(-4e-6, "+.4f") == "+0.0000" and num(-0.25, ".3f") == "-0.250"
 
@@ -656,7 +656,7 @@ def _diagnosis_names_in_the_source():
     from pathlib import Path
     import entropy_ref.verify as verify
     names = set()
-    for path in Path(verify.__file__).parent.glob("*.py"):
+    for path in Path(verify.__file__).parent.rglob("*.py"):
         text = path.read_text()
         names |= set(re.findall(r'Diagnosis\(\s*"([a-z_0-9]+)"', text))
         names |= set(re.findall(r'name = "(prop_[a-z_]+)"', text))
@@ -741,9 +741,9 @@ def test_the_numbers_in_docs_diagnoses_are_the_codes():
     from pathlib import Path
     page = (Path(__file__).resolve().parent.parent / "docs" / "diagnoses.md").read_text()
     assert "`MATCH = 1e-3`" in page and MATCH == 1e-3
-    from entropy_ref.verify.mistakes import _FLOAT32_SCALE
-    assert "float32 size (below `1e-4` relative)" in page and _FLOAT32_SCALE == 1e-4
-    from entropy_ref.verify.variant_grads import SVD_MAX_SIZE
+    from entropy_ref.verify.diagnoses.eps import FLOAT32_SCALE
+    assert "float32 size (below `1e-4` relative)" in page and FLOAT32_SCALE == 1e-4
+    from entropy_ref.verify.diagnoses.variant_grads import SVD_MAX_SIZE
     assert "at most 5 000 entries" in page and SVD_MAX_SIZE == 5000
     offsets = {round(d, 4) for group in offset_candidates(2, 100) for _, _, d in group}
     for text, value in [("+log 32 = 3.4657", math.log(32)), ("+log 16 = 2.7726", math.log(16)),

@@ -1,8 +1,8 @@
-"""The kit never crashes, whatever ``fn`` returns (issue 9): a hypothesis fuzz of wrong returns.
+"""The kit never crashes, whatever ``fn`` returns: a hypothesis fuzz of wrong returns.
 
 Every return value is either judged (pass, or FAIL with at least one named diagnosis) or reported
 as ``bad_output``; no exception may escape ``check``, and no diagnosis may come from the internal
-safety net of :func:`entropy_ref.verify.diagnose.diagnose` (that would hide a bug of the kit).
+safety net of :func:`entropy_ref.verify.diagnoses.diagnose` (that would hide a bug of the kit).
 """
 
 import functools
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from entropy_ref import golden
 from entropy_ref.verify import check as _check
-from entropy_ref.verify.diagnose import INTERNAL_ERROR
+from entropy_ref.verify.diagnoses import INTERNAL_ERROR
 
 check = functools.partial(_check, properties=False)   # the golden cases only
 

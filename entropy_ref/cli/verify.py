@@ -10,8 +10,12 @@ where their inputs are. The key layout of ``THEIRS.npz`` is in ``docs/verifying.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from pathlib import Path
 
+from .. import golden
+from ..verify import check, check_file
 from . import UserError
 
 NAME = "verify"
@@ -51,10 +55,8 @@ def add_parser(subparsers):
 
 
 def _listing(gs, patterns) -> str:
-    from ..golden import json_path, npz_path
-
-    lines = [f"golden v{gs.version}: {npz_path(gs.version)}",
-             f"small cases also as JSON: {json_path(gs.version)}", ""]
+    lines = [f"golden v{gs.version}: {golden.npz_path(gs.version)}",
+             f"small cases also as JSON: {golden.json_path(gs.version)}", ""]
     rows = [("case", "shape", "dtype", "axes", "tolerance", "json", "components")]
     for c in gs.select(patterns):
         info = gs.meta["cases"][c.name]
@@ -71,9 +73,6 @@ def _path_hint(module_name: str, attr: str) -> str:
     """For a file path given as the module (``ports/my_port.py``): the module name to use."""
     if not (module_name.endswith(".py") or "/" in module_name or "\\" in module_name):
         return ""
-    import os
-    from pathlib import Path
-
     name = Path(module_name[:-3] if module_name.endswith(".py") else module_name)
     where = ""
     try:
@@ -118,9 +117,6 @@ def import_callable(spec: str):
 
 def run(args) -> int:
     """Run the verification; print the report; 0 if it is ok, else 1."""
-    from .. import golden
-    from ..verify import check, check_file
-
     gs = golden.load()
     if args.list:
         print(_listing(gs, args.cases))

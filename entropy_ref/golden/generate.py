@@ -26,6 +26,7 @@ from ..entropy import configuration_entropy_grad, configuration_entropy_grad_ref
 from ..gradcheck import rel_error
 from ..scharr import scharr_gradient, scharr_gradient_loop
 from ..storage.atomic import atomic_write
+from . import load
 from .cases import (CASES_BY_VERSION, COMPONENTS_MAX_SIZE, JSON_MAX_SIZE,
                     TOLERANCE_RATIONALE_BY_VERSION, TOLERANCES, VERSION, VERSIONS, CaseSpec,
                     build_input)
@@ -205,10 +206,8 @@ def compare_with_committed(directory=None, version: int = VERSION) -> list[str]:
 
     Metadata must be identical, inputs agree to 4 ulps (np.cos of NumPy < 1.25 on AVX-512 CPUs is
     1 ulp off the stored inputs); outputs may differ by 1e-12 (relative for arrays,
-    absolute for values), which leaves room for a different BLAS summation order.
+    absolute for values), which allows for a different BLAS summation order.
     """
-    from . import load
-
     stored = load(version, directory=directory)
     arrays, meta = build(version)
     problems = []

@@ -18,6 +18,13 @@ against the case's tolerance and, for failures, diagnoses naming the usual porti
 ``correlation``, ``padding``, ``transposed``, ``float32_precision``, ...), and the property
 checks. ``docs/verifying.md`` explains the kit, ``docs/diagnoses.md`` each diagnosis.
 
+Modules: :mod:`.api` (the front: check, assert_conforms, check_file), :mod:`.calling` (how ``fn``
+is called), :mod:`.cases` and :mod:`.arguments` (what a run checks, argument errors),
+:mod:`.outputs` (what ``fn`` returned), :mod:`.compare` (one case against the reference),
+:mod:`.diagnoses` (the named porting mistakes), :mod:`.properties` (the property checks),
+:mod:`.profiles` (tolerances per profile), :mod:`.files` (the outputs file), :mod:`.results` and
+:mod:`.report` (what a run found), :mod:`.quiet` (the kit's floating-point error state).
+
 Examples
 --------
 >>> import numpy as np
@@ -31,14 +38,16 @@ Examples
 (False, {'kernel_normalisation'}, ['prop_value'])
 """
 
-from .check import Unsupported, accepts_axes, assert_conforms, check
-from .compare import Outputs, evaluate
-from .diagnose import MATCH
-from .files import VerificationFileError, check_file, load_outputs, save_outputs
-from .report import CaseResult, Diagnosis, Report
-
+from .api import Unsupported, assert_conforms, check, check_file
+from .calling import accepts_axes
+from .compare import evaluate
+from .diagnoses import MATCH
+from .files import VerificationFileError, load_outputs, save_outputs
+from .outputs import Outputs
 from .profiles import PROFILES
-from .properties import PropertyResult, check_properties
+from .properties import check_properties
+from .report import Report
+from .results import CaseResult, Diagnosis, PropertyResult
 
 __all__ = ["MATCH", "PROFILES", "CaseResult", "Diagnosis", "Outputs", "PropertyResult", "Report",
            "Unsupported", "VerificationFileError", "accepts_axes", "assert_conforms", "check",

@@ -1,4 +1,7 @@
-"""Verification from a file: another implementation's outputs stored in an ``.npz``.
+"""The outputs file: another implementation's outputs stored in an ``.npz``, read and written.
+
+:func:`load_outputs` reads and validates one, :func:`save_outputs` writes one;
+:func:`~.api.check_file` (CLI: ``entropy-ref verify THEIRS.npz``) judges it.
 
 Key layout of ``THEIRS.npz`` (``docs/verifying.md``), per golden case name ``<case>``:
 
@@ -30,14 +33,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .profiles import case_for_profile, validate_profile
-from .quiet import quiet_arithmetic
 from .. import golden
-from ..storage.atomic import atomic_write
 from ..errors import CorruptFileError
+from ..storage.atomic import atomic_write
 from ..storage.readers import read_npz
-from .compare import Outputs, evaluate
-from .report import SKIP, CaseResult, Report
+from .cases import golden_set_from
+from .outputs import Outputs, outputs_from_return   # what check() accepts: NumPy, torch, JAX, ...
 
 _COMPONENT = re.compile(r"g_axis(\d+)$")
 _FIELDS = "value, grad, skip, g_x, g_y, g_axis<a>"
@@ -129,6 +130,34 @@ def _component_axis(case, field):
     return int(m.group(1)) if m and int(m.group(1)) in case.axes else None
 
 
+def _case_outputs(case, fields: dict, problems: list):
+    """The :class:`Outputs` of one case from its fields (``None`` for a refused member), or None
+    when a field is missing, refused or not finite (each problem appended to ``problems``)."""
+    name = case.name
+    missing = [f for f in ("value", "grad") if f not in fields]
+    if missing:
+        problems.append(f"{name}: missing {' and '.join(f'{name}/{f}' for f in missing)}")
+        return None
+    ok = all(a is not None for a in fields.values())   # None: refused, already reported
+    for field in ("value", "grad"):
+        if fields[field] is not None:
+            ok &= _finite(f"{name}/{field}", fields[field], problems)
+    comps = {}
+    for field, a in fields.items():
+        axis = _component_axis(case, field)
+        if axis is None:
+            continue
+        if axis in comps:
+            problems.append(f"{name}: component for axis {axis} given twice (g_x = g_axis1, "
+                            "g_y = g_axis0)")
+        if a is not None:
+            ok &= _finite(f"{name}/{field}", a, problems)
+        comps[axis] = a
+    if not ok:
+        return None
+    return Outputs(float(fields["value"].reshape(())), fields["grad"], comps or None)
+
+
 def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
     """Read and validate ``THEIRS.npz``.
 
@@ -160,97 +189,19 @@ def load_outputs(path, golden_set=None) -> tuple[dict, dict]:
             per_case.setdefault(name, {})[field] = a
     outputs, skipped = {}, {}
     for name, fields in per_case.items():
-        case = gs[name]
         if "skip" in fields:
             if len(fields) > 1:
                 problems.append(f"{name}: has both 'skip' and outputs ({', '.join(sorted(fields))})")
             elif fields["skip"] is not None:
                 skipped[name] = str(fields["skip"].reshape(-1)[0]) if fields["skip"].size else ""
             continue
-        missing = [f for f in ("value", "grad") if f not in fields]
-        if missing:
-            problems.append(f"{name}: missing {' and '.join(f'{name}/{f}' for f in missing)}")
-            continue
-        ok = all(a is not None for a in fields.values())   # None: refused, already reported
-        for field in ("value", "grad"):
-            if fields[field] is not None:
-                ok &= _finite(f"{name}/{field}", fields[field], problems)
-        value, grad = fields["value"], fields["grad"]
-        comps = {}
-        for field, a in fields.items():
-            axis = _component_axis(case, field)
-            if axis is None:
-                continue
-            if axis in comps:
-                problems.append(f"{name}: component for axis {axis} given twice (g_x = g_axis1, "
-                                "g_y = g_axis0)")
-            if a is not None:
-                ok &= _finite(f"{name}/{field}", a, problems)
-            comps[axis] = a
-        if ok:
-            outputs[name] = Outputs(float(value.reshape(())), grad, comps or None)
+        found = _case_outputs(gs[name], fields, problems)
+        if found is not None:
+            outputs[name] = found
     if problems:
         shown = problems[:25] + ([f"... and {len(problems) - 25} more"] if len(problems) > 25 else [])
         raise VerificationFileError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(shown))
     return outputs, skipped
-
-
-@quiet_arithmetic
-def check_file(path, loss: str = "H_C", cases=None, *, unit: str = "nats",
-               profile: str = "float64", exclude=None, golden_set=None) -> Report:
-    """Verify the outputs stored in ``path`` (key layout: module docstring) against the golden set.
-
-    Parameters
-    ----------
-    path : path-like
-    loss : {"H_C", "l_C"}
-    cases : str or iterable of str, optional
-        Names or ``fnmatch`` patterns; only these must be in the file.
-    unit : {"nats", "bits"}
-    profile : {"float64", "float32"}
-        Tolerance profile, as for :func:`entropy_ref.verify.check`: under ``"float32"`` each case
-        is judged against the reference at the float32-rounded input, at float32 rounding.
-    exclude : str or iterable of str, optional
-        Names or patterns left out (after ``cases``); as for ``check``, excluding cases does not
-        waive the more-than-half-skipped rule, choosing them with ``cases`` does.
-    golden_set : GoldenSet or int or str, optional
-
-    Returns
-    -------
-    Report
-
-    Raises
-    ------
-    FileNotFoundError, VerificationFileError
-        Missing file; malformed file; a selected case neither present nor marked ``skip``.
-    """
-    from .check import _patterns, golden_set_from, select_cases
-
-    gs = golden_set_from(golden_set)
-    if loss not in golden.LOSSES:
-        raise ValueError(f"loss must be one of {golden.LOSSES}, got {loss!r}")
-    validate_profile(profile)
-    cases, exclude = _patterns("cases", cases), _patterns("exclude", exclude)
-    selected = select_cases(gs, cases, exclude)
-    outputs, skipped = load_outputs(path, gs)
-    missing = [c.name for c in selected if c.name not in outputs and c.name not in skipped]
-    if missing:
-        raise VerificationFileError(
-            f"{path}: no outputs for {len(missing)} golden case(s): {', '.join(missing)}. Store "
-            "<case>/value and <case>/grad, or <case>/skip with a reason for a case your "
-            "implementation does not support, or restrict the check with cases= / --cases")
-    results = []
-    for case in selected:
-        if case.name in skipped:
-            res = CaseResult(case.name, str(case.W.dtype), case.shape, status=SKIP,
-                             tolerance=case.tolerance)
-            res.skip_reason = f"the file says: {skipped[case.name] or '(no reason given)'}"
-            results.append(res)
-        else:
-            results.append(evaluate(case_for_profile(case, profile), outputs[case.name], loss,
-                                    unit))
-    return Report(results, loss=loss, unit=unit, version=gs.version, source=str(path),
-                  profile=profile, selected=cases is not None)
 
 
 def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=None) -> Path:
@@ -273,6 +224,7 @@ def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=No
     Examples
     --------
     >>> import tempfile, entropy_ref
+    >>> from entropy_ref.verify import check_file
     >>> W = golden.load()["tiny_2x2_f64"].W
     >>> with tempfile.TemporaryDirectory() as d:
     ...     p = save_outputs(Path(d) / "mine.npz",
@@ -280,9 +232,6 @@ def save_outputs(path, outputs: dict, skipped: dict | None = None, golden_set=No
     ...     print(check_file(p, cases="tiny_2x2_f64").ok)
     True
     """
-    from .check import golden_set_from
-    from .outputs import outputs_from_return   # what check() accepts: NumPy, torch, JAX, ...
-
     gs = golden_set_from(golden_set)
     if not isinstance(outputs, dict) or not isinstance(skipped or {}, dict):
         raise TypeError("outputs must be a dict {case: (value, grad[, components])} and skipped a "

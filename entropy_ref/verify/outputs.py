@@ -1,4 +1,4 @@
-"""Turn whatever an implementation returned into checked :class:`~.compare.Outputs`, or say why not.
+"""Turn whatever an implementation returned into checked :class:`Outputs`, or say why not.
 
 The kit must never crash on a port's return value: this module is the one place where that value
 is taken apart. Anything that is not ``(value, grad)`` or ``(value, grad, components)`` made of
@@ -14,9 +14,26 @@ detached and copied to the host).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from .compare import Outputs
+
+@dataclass
+class Outputs:
+    """What an implementation returned for one case.
+
+    Attributes
+    ----------
+    value : float
+    grad : ndarray
+    components : dict of int -> ndarray, or None
+        Scharr component differentiating each axis (``{1: g_x, 0: g_y}`` for a matrix).
+    """
+
+    value: float
+    grad: np.ndarray
+    components: dict | None = None
 
 
 class BadOutput(ValueError):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..entropy import configuration_entropy_grad
 from ..errors import DegenerateInputError
 from ..validation.arrays import as_float_array, normalize_axes
 from ..scharr import scharr_gradient, scharr_gradient_adjoint
@@ -172,8 +173,6 @@ def _float32_case(case):
     W32.setflags(write=False)
     changes = {"W": W32, "tolerance": float32_tolerance(W32, case.axes)}
     if case.W.dtype != np.float32:        # the cast rounded the input: recompute the expectations
-        from ..entropy import configuration_entropy_grad
-
         W64 = W32.astype(np.float64)
         H, g = configuration_entropy_grad(W64, case.axes)
         g.setflags(write=False)

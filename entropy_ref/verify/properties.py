@@ -28,59 +28,26 @@ Tolerances: the profile's (float64: the golden ``1e-10``; float32: the rounding 
 
 from __future__ import annotations
 
+import functools
 import math
 import types
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .quiet import quiet_arithmetic
 from .. import golden
 from ..entropy import configuration_entropy_grad
 from ..gradcheck import directional_check, rel_error
+from .arguments import validate_loss_unit_profile, validate_port_arguments
+from .calling import call_fn
 from .outputs import outputs_from_return
 from .profiles import U32, float32_tolerance
-from .report import ERROR, FAIL, PASS, SKIP, Diagnosis
+from .quiet import quiet_arithmetic
+from .results import ERROR, FAIL, PASS, SKIP, Diagnosis, PropertyResult
 
 #: log2 of the largest scale tried, per profile: 2**66 ~ 7e19, 2**50 ~ 1e15
 SCALE_EXP = {"float64": 66, "float32": 50}
 #: relative finite-difference step per profile (truncation ~ eps**2, rounding ~ atol / eps)
 FD_EPS = {"float64": 1e-4, "float32": 1e-2}
-
-
-@dataclass
-class PropertyResult:
-    """One property at one input.
-
-    Attributes
-    ----------
-    name : str
-        ``"value"``, ``"gradient"``, ``"scale_invariance"``, ``"euler"``, ``"homogeneity"``,
-        ``"finite_differences"`` or ``"runs"``.
-    shape : tuple
-    axes : tuple
-    dtype : str
-    scale : float
-        The ``c`` of ``c W`` (1.0 when the property is at ``W`` only).
-    measured, tolerance : float or None
-    status : {"pass", "FAIL", "ERROR", "skipped"}
-    diagnoses : list of Diagnosis
-    """
-
-    name: str
-    shape: tuple
-    axes: tuple
-    dtype: str
-    scale: float = 1.0
-    measured: float | None = None
-    tolerance: float | None = None
-    status: str = PASS
-    diagnoses: list = field(default_factory=list)
-
-    @property
-    def passed(self) -> bool:
-        """True unless the property failed or ``fn`` raised (a skip is not a failure)."""
-        return self.status in (PASS, SKIP)
 
 
 def draw_inputs(seed: int, profile: str, with_axes: bool) -> list:
@@ -131,8 +98,6 @@ class _Port:
         self.factor = (1.0 if loss == "H_C" else -1.0) * (1.0 if unit == "nats" else math.log(2.0))
 
     def __call__(self, W, axes):
-        from .check import call_fn
-
         returned, status, reason = call_fn(self.fn, np.array(W), axes, self.with_axes, self.skip_on)
         if status is not None:
             name = "prop_errored" if status == ERROR else "skipped"
@@ -157,81 +122,111 @@ class _Port:
         return (value, grad), PASS, None
 
 
-def _result(results, name, W, axes, c, measured, tol, diagnosis):
+def _result(results, name, W, axes, c, measured, tol, diagnosis) -> bool:
+    """Record one property (``measured <= tol`` holds); True when it held."""
     ok = measured <= tol
     results.append(PropertyResult(name, W.shape, axes, str(W.dtype), c, measured, tol,
                                   PASS if ok else FAIL, [] if ok else [diagnosis]))
+    return ok
 
 
 def _draw_checks(port, W, axes, c, profile, seed, results):
-    shape_txt = f"{'x'.join(map(str, W.shape))} {W.dtype} axes={axes}"
+    """Every property at one drawn input: value, gradient and Euler identity at ``W`` and at
+    ``c W``, then scale invariance and homogeneity between the two, then finite differences."""
+    label = f"{'x'.join(map(str, W.shape))} {W.dtype} axes={axes}"
     cW = (W * c).astype(W.dtype)          # exact: c is a power of two inside the range
-    outs = {}
-    value_ok_at_W = False
-    for key, X in (("W", W), ("cW", cW)):
-        got, status, diag = port(X, axes)
-        if got is None:
-            results.append(PropertyResult("runs", W.shape, axes, str(W.dtype),
-                                          1.0 if key == "W" else c, status=status,
-                                          diagnoses=[] if status == SKIP else [Diagnosis(
-                                              diag.name, f"{shape_txt}, scale "
-                                              f"{_scale_text(1.0 if key == 'W' else c)}: "
-                                              f"{diag.message}")]))
-            continue
-        outs[key] = got
-        ref_v, ref_g = configuration_entropy_grad(X.astype(np.float64), axes)
-        tol = _tol(X, axes, profile)
-        where = f"{shape_txt}, scale {_scale_text(1.0 if key == 'W' else c)}"
-        s = 1.0 if key == "W" else c
-        only_here = key == "cW" and value_ok_at_W
-        _result(results, "value", X, axes, s, abs(got[0] - ref_v), tol.value_atol, Diagnosis(
-            "prop_value", f"{where}: value off the reference by {got[0] - ref_v:+.3e} nats "
-            f"(tolerance {tol.value_atol:.1e})" + (" - only at this scale (right at scale 1): "
-            "precision lost to under/overflow of sum(W**2) or sum|W|" if only_here else "")))
-        if key == "W":
-            value_ok_at_W = results[-1].passed
-        _result(results, "gradient", X, axes, s, rel_error(got[1], ref_g), tol.array_rtol,
-                Diagnosis("prop_gradient", f"{where}: gradient off the reference, max-norm "
-                          f"relative error {rel_error(got[1], ref_g):.2e} (tolerance "
-                          f"{tol.array_rtol:.1e})"))
-        euler = abs(float(np.vdot(X.astype(np.float64), got[1])))
-        bound = tol.array_rtol * float(np.sum(np.abs(X), dtype=np.float64)) * float(
-            np.max(np.abs(got[1])))
-        _result(results, "euler", X, axes, s, euler, bound, Diagnosis(
-            "prop_euler", f"{where}: <W, grad H> = {euler:.2e}, not 0 (bound {bound:.1e}): H_C is "
-            "scale invariant, so its two gradient terms cancel against W exactly (eq. D13); one "
-            "term is scaled or missing"))
-    if "W" not in outs or "cW" not in outs:
+    at_W, value_ok = _at_scale(port, W, axes, 1.0, profile, label, results)
+    at_cW, _ = _at_scale(port, cW, axes, c, profile, label, results, only_here=value_ok)
+    if at_W is None or at_cW is None:
         return
     tol_w, tol_c = _tol(W, axes, profile), _tol(cW, axes, profile)
-    (v1, g1), (v2, g2) = outs["W"], outs["cW"]
-    where = f"{shape_txt}, c = {_scale_text(c)}"
+    where = f"{label}, c = {_scale_text(c)}"
+    _scale_invariance(results, W, axes, c, at_W[0], at_cW[0], tol_w, tol_c, where)
+    _homogeneity(results, W, axes, c, at_W[1], at_cW[1], tol_w, tol_c, where)
+    _finite_differences(results, port, W, axes, at_W[1], profile, seed, tol_w, label)
+
+
+def _at_scale(port, X, axes, s, profile, label, results, only_here=False):
+    """Run ``fn`` at ``X = s W``; check its value, gradient and the Euler identity there.
+
+    Returns ``fn``'s ``(value, grad)`` (``None`` when it failed to run: recorded as ``"runs"``)
+    and whether the value held. ``only_here``: the value held at scale 1 (said in the message).
+    """
+    where = f"{label}, scale {_scale_text(s)}"
+    got, status, diag = port(X, axes)
+    if got is None:
+        results.append(PropertyResult("runs", X.shape, axes, str(X.dtype), s, status=status,
+                                      diagnoses=[] if status == SKIP else [Diagnosis(
+                                          diag.name, f"{where}: {diag.message}")]))
+        return None, False
+    (value, grad), tol = got, _tol(X, axes, profile)
+    ref_v, ref_g = configuration_entropy_grad(X.astype(np.float64), axes)
+    value_ok = _result(results, "value", X, axes, s, abs(value - ref_v), tol.value_atol, Diagnosis(
+        "prop_value", f"{where}: value off the reference by {value - ref_v:+.3e} nats "
+        f"(tolerance {tol.value_atol:.1e})" + (" - only at this scale (right at scale 1): "
+        "precision lost to under/overflow of sum(W**2) or sum|W|" if only_here else "")))
+    err = rel_error(grad, ref_g)
+    _result(results, "gradient", X, axes, s, err, tol.array_rtol, Diagnosis(
+        "prop_gradient", f"{where}: gradient off the reference, max-norm relative error "
+        f"{err:.2e} (tolerance {tol.array_rtol:.1e})"))
+    _euler(results, X, axes, s, grad, tol, where)
+    return got, value_ok
+
+
+def _euler(results, X, axes, s, grad, tol, where):
+    """``<W, grad H(W)> = 0``, to the gradient's tolerance times ``sum|W| max|grad|``."""
+    euler = abs(float(np.vdot(X.astype(np.float64), grad)))
+    bound = tol.array_rtol * float(np.sum(np.abs(X), dtype=np.float64)) * float(
+        np.max(np.abs(grad)))
+    _result(results, "euler", X, axes, s, euler, bound, Diagnosis(
+        "prop_euler", f"{where}: <W, grad H> = {euler:.2e}, not 0 (bound {bound:.1e}): H_C is "
+        "scale invariant, so its two gradient terms cancel against W exactly (eq. D13); one "
+        "term is scaled or missing"))
+
+
+def _scale_invariance(results, W, axes, c, v1, v2, tol_w, tol_c, where):
+    """``H(c W) = H(W)``, to the sum of the two tolerances."""
     _result(results, "scale_invariance", W, axes, c, abs(v2 - v1),
             tol_w.value_atol + tol_c.value_atol, Diagnosis(
                 "prop_scale_invariance", f"{where}: H(cW) - H(W) = {v2 - v1:+.3e} nats, but H_C is "
                 "scale invariant: an additive eps inside a log (log(E + eps)), a clamp, or "
                 "precision lost at one of the two scales"))
-    _result(results, "homogeneity", W, axes, c, rel_error(c * g2, g1),
-            tol_w.array_rtol + tol_c.array_rtol, Diagnosis(
-                "prop_homogeneity", f"{where}: c * grad H(cW) differs from grad H(W) by "
-                f"{rel_error(c * g2, g1):.2e} (max-norm relative): the gradient of a scale-invariant "
-                "function scales like 1/c; an eps added to a denominator or a log breaks it"))
-    # the port's gradient against central differences of the port's own value, at W
+
+
+def _homogeneity(results, W, axes, c, g1, g2, tol_w, tol_c, where):
+    """``c grad H(c W) = grad H(W)``, to the sum of the two tolerances."""
+    err = rel_error(c * g2, g1)
+    _result(results, "homogeneity", W, axes, c, err, tol_w.array_rtol + tol_c.array_rtol,
+            Diagnosis("prop_homogeneity", f"{where}: c * grad H(cW) differs from grad H(W) by "
+                      f"{err:.2e} (max-norm relative): the gradient of a scale-invariant "
+                      "function scales like 1/c; an eps added to a denominator or a log breaks it"))
+
+
+def _port_value(port, dtype, axes, y):
+    """``fn``'s value at ``y`` (cast to the drawn dtype), NaN when it fails."""
+    got, _, _ = port(y.astype(dtype), axes)
+    return got[0] if got is not None else math.nan
+
+
+def _reference_value(axes, y):
+    return configuration_entropy_grad(y, axes)[0]
+
+
+def _finite_differences(results, port, W, axes, grad, profile, seed, tol_w, label):
+    """``fn``'s gradient against central differences of ``fn``'s own value along ``W * r``.
+
+    The bound: twice the reference's own truncation error along the same direction, plus the
+    value's error and the input cast divided by the step, plus the gradient's tolerance.
+    """
     rng = np.random.default_rng([seed, W.size])
     x = W.astype(np.float64)
     direction = x * rng.standard_normal(W.shape)
     eps = FD_EPS[profile]
-
-    def own_value(y):
-        got, _, _ = port(y.astype(W.dtype), axes)
-        return got[0] if got is not None else math.nan
-
-    def ref_value(y):
-        return configuration_entropy_grad(y, axes)[0]
-
-    err = directional_check(own_value, g1, x, eps=eps, directions=[direction])
+    err = directional_check(functools.partial(_port_value, port, W.dtype, axes), grad, x,
+                            eps=eps, directions=[direction])
     ref_g = configuration_entropy_grad(x, axes)[1]
-    trunc = directional_check(ref_value, ref_g, x, eps=eps, directions=[direction])
+    trunc = directional_check(functools.partial(_reference_value, axes), ref_g, x, eps=eps,
+                              directions=[direction])
     h = eps * max(1.0, float(np.linalg.norm(x)))
     d = abs(float(np.vdot(ref_g, direction))) / float(np.linalg.norm(direction))
     u = U32 if profile == "float32" else 2.0 ** -53
@@ -239,7 +234,7 @@ def _draw_checks(port, W, axes, c, profile, seed, results):
     bound = 2.0 * trunc + noise / (h * d) + tol_w.array_rtol if d > 0 else math.inf
     _result(results, "finite_differences", W, axes, 1.0, err if math.isfinite(err) else math.inf,
             bound, Diagnosis(
-                "prop_finite_differences", f"{shape_txt}: the gradient disagrees with central "
+                "prop_finite_differences", f"{label}: the gradient disagrees with central "
                 f"differences of fn's own value along W*r (relative error {err:.2e}, bound "
                 f"{bound:.1e}): value and gradient do not belong together - a backward pass that "
                 "does not match the forward one"))
@@ -272,9 +267,7 @@ def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "
     >>> all(r.passed for r in results), sorted({r.name for r in results})[:3]
     (True, ['euler', 'finite_differences', 'gradient'])
     """
-    from .check import _validate, validate_loss_unit_profile
-
-    _validate(fn, None, None, skip_on, True, seed)
+    validate_port_arguments(fn, skip_on, True, seed)
     validate_loss_unit_profile(loss, unit, profile)
     if not isinstance(with_axes, bool):
         raise TypeError(f"with_axes must be True or False, got {with_axes!r}")
@@ -283,29 +276,3 @@ def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "
     for W, axes, c in draw_inputs(seed, profile, with_axes):
         _draw_checks(port, W, axes, c, profile, seed, results)
     return results
-
-
-def format_properties(results: list, seed) -> str:
-    """The property section of the report: a count line, then each failure once."""
-    shapes = []
-    for r in results:
-        txt = "x".join(map(str, r.shape)) + (f" axes={r.axes}" if len(r.shape) != 2 else "")
-        if txt not in shapes:
-            shapes.append(txt)
-    scales = [r.scale for r in results if r.scale != 1.0]
-    failed = [r for r in results if not r.passed]
-    skipped = [r for r in results if r.status == SKIP]
-    head = (f"Property checks (seed {seed}; shapes {', '.join(shapes)}; "
-            + (f"scales {min(scales):.0e} .. {max(scales):.0e}" if scales else "no scales")
-            + f"): {sum(r.status == PASS for r in results)} of {len(results)} hold")
-    if skipped:
-        head += f", {len(skipped)} skipped (fn raised NotImplementedError)"
-    lines = [head]
-    by_name: dict = {}
-    for r in failed:
-        for d in r.diagnoses:
-            by_name.setdefault(d.name, []).append(d.message)
-    for name, messages in by_name.items():
-        more = f" (and {len(messages) - 1} more input(s))" if len(messages) > 1 else ""
-        lines.append(f"  property [{name}] {messages[0]}{more}")
-    return "\n".join(lines)

@@ -2,8 +2,8 @@
 
 A port that returns huge or non-finite numbers must become a failed case with a diagnosis, not a
 ``RuntimeWarning`` escaping from the kit's comparisons into a test suite that runs with warnings as
-errors (issue 10, item 8, for the kit). The port itself is still called under the caller's error
-state (:func:`caller_errstate`), so it behaves exactly as it would outside the kit.
+errors. The port itself is still called under the caller's error state (:func:`caller_errstate`),
+so it behaves exactly as it would outside the kit.
 """
 
 from __future__ import annotations

@@ -1,72 +1,13 @@
-"""Results of a verification run: per-case errors, pass/fail/skip, named diagnoses, the table."""
+"""The report of a verification run: the per-case table, the diagnoses, the property checks, the verdict.
+
+The results it gathers are defined in :mod:`.results`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
-PASS, FAIL, SKIP, ERROR = "pass", "FAIL", "skipped", "ERROR"
-
-
-class Diagnosis(NamedTuple):
-    """A named explanation of a mismatch.
-
-    Attributes
-    ----------
-    name : str
-        Stable identifier (``"sign_flipped"``, ``"kernel_normalisation"``, ...), listed with their
-        causes in ``docs/verifying.md``.
-    message : str
-        What was measured and what usually causes it.
-    harmless : bool
-        True when the difference cannot change ``H_C`` or its gradient (a convention).
-    """
-
-    name: str
-    message: str
-    harmless: bool = False
-
-
-@dataclass
-class CaseResult:
-    """Outcome of one golden case.
-
-    Attributes
-    ----------
-    name, dtype : str
-    shape : tuple of int
-    status : {"pass", "FAIL", "ERROR", "skipped"}
-        ``"ERROR"``: ``fn`` raised (the ``errored`` diagnosis holds the exception and last frame).
-    value_abs, value_rel : float or None
-        Absolute and relative error of the value (in the requested unit).
-    grad_abs, grad_rel : float or None
-        Max absolute error of the gradient and max-norm relative error (``rel_error``).
-    comp_rel : float or None
-        Worst max-norm relative error over the Scharr components, when they were checked.
-    tolerance : Tolerance or None
-    diagnoses : list of Diagnosis
-    notes : list of str
-    skip_reason : str or None
-    """
-
-    name: str
-    dtype: str
-    shape: tuple
-    status: str = PASS
-    value_abs: float | None = None
-    value_rel: float | None = None
-    grad_abs: float | None = None
-    grad_rel: float | None = None
-    comp_rel: float | None = None
-    tolerance: object = None
-    diagnoses: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    skip_reason: str | None = None
-
-    @property
-    def passed(self) -> bool:
-        """True for a case that was attempted and passed."""
-        return self.status == PASS
+from .results import ERROR, FAIL, PASS, SKIP
 
 
 def _fmt(x) -> str:
@@ -137,25 +78,15 @@ class Report:
                 and not self.failed_properties and not self.too_many_skipped
                 and not self.skipped_property_inputs)
 
-    @property
-    def passed(self) -> list:
-        """Names of the passing cases."""
-        return [r.name for r in self.results if r.status == PASS]
+    def _names(self, status: str) -> list:
+        return [r.name for r in self.results if r.status == status]
 
-    @property
-    def failed(self) -> list:
-        """Names of the failing cases (wrong outputs; see :attr:`errored` for crashes)."""
-        return [r.name for r in self.results if r.status == FAIL]
-
-    @property
-    def errored(self) -> list:
-        """Names of the cases where ``fn`` raised (anything but a skip signal)."""
-        return [r.name for r in self.results if r.status == ERROR]
-
-    @property
-    def skipped(self) -> list:
-        """Names of the skipped cases."""
-        return [r.name for r in self.results if r.status == SKIP]
+    passed = property(lambda self: self._names(PASS), doc="Names of the passing cases.")
+    failed = property(lambda self: self._names(FAIL), doc=(
+        "Names of the failing cases (wrong outputs; see :attr:`errored` for crashes)."))
+    errored = property(lambda self: self._names(ERROR), doc=(
+        "Names of the cases where ``fn`` raised (anything but a skip signal)."))
+    skipped = property(lambda self: self._names(SKIP), doc="Names of the skipped cases.")
 
     def diagnosis_names(self) -> set:
         """Every diagnosis name found in any golden case (property checks: :meth:`property_names`)."""
@@ -218,9 +149,7 @@ class Report:
             lines += [f"  {', '.join(names)}:\n      {text}" for text, names in grouped.items()]
         lines += _tolerance_lines(self.attempted)
         if self.properties:
-            from .properties import format_properties
-
-            lines += ["", format_properties(self.properties, self.seed)]
+            lines += ["", _property_lines(self.properties, self.seed)]
         lines += ["", self.summary()]
         return "\n".join(lines)
 
@@ -244,3 +173,29 @@ def _tolerance_lines(results) -> list:
                          f"{min(v):.2g} .. {max(v):.2g} nats, arrays max-norm rel "
                          f"{min(a):.2g} .. {max(a):.2g}")
     return ["", "Tolerances: " + "; ".join(parts)] if parts else []
+
+
+def _property_lines(results: list, seed) -> str:
+    """The property section of the report: a count line, then each failure once."""
+    shapes = []
+    for r in results:
+        txt = "x".join(map(str, r.shape)) + (f" axes={r.axes}" if len(r.shape) != 2 else "")
+        if txt not in shapes:
+            shapes.append(txt)
+    scales = [r.scale for r in results if r.scale != 1.0]
+    failed = [r for r in results if not r.passed]
+    skipped = [r for r in results if r.status == SKIP]
+    head = (f"Property checks (seed {seed}; shapes {', '.join(shapes)}; "
+            + (f"scales {min(scales):.0e} .. {max(scales):.0e}" if scales else "no scales")
+            + f"): {sum(r.status == PASS for r in results)} of {len(results)} hold")
+    if skipped:
+        head += f", {len(skipped)} skipped (fn raised NotImplementedError)"
+    lines = [head]
+    by_name: dict = {}
+    for r in failed:
+        for d in r.diagnoses:
+            by_name.setdefault(d.name, []).append(d.message)
+    for name, messages in by_name.items():
+        more = f" (and {len(messages) - 1} more input(s))" if len(messages) > 1 else ""
+        lines.append(f"  property [{name}] {messages[0]}{more}")
+    return "\n".join(lines)

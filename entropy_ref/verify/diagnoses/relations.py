@@ -1,13 +1,14 @@
 """Shared helpers of the diagnoses: the match tolerance, shape-safe closeness, the reference's
-gradient terms, the boundary band and number formatting that never prints ``-0.000``.
+gradient terms and a fit on them, the boundary band and number formatting that never prints
+``-0.000``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..gradcheck import rel_error
-from ..scharr import scharr_gradient
+from ...gradcheck import rel_error
+from ...scharr import scharr_gradient
 
 #: a relation between outputs and reference "holds" to this (relative for arrays, absolute nats
 #: for values); see :mod:`.diagnose`
@@ -63,6 +64,22 @@ def reference_terms(case):
     R2 = -np.sign(W) / S
     E = sum(float(np.vdot(c, c)) for c in scharr_gradient(W, case.axes)) / len(case.axes)
     return case.grad - R2, R2, E, S
+
+
+def term_coefficients(y, R1, R2):
+    """``(a, b)`` of the least-squares fit ``y ~ a R1 + b R2``; None when ``R1, R2`` are dependent.
+
+    Examples
+    --------
+    >>> R1, R2 = np.array([1.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0])
+    >>> [round(float(c), 12) for c in term_coefficients(2.0 * R1 - R2, R1, R2)]
+    [2.0, -1.0]
+    """
+    A = np.stack([R1.ravel(), R2.ravel()], axis=1)
+    if np.linalg.matrix_rank(A) < 2:
+        return None
+    (a, b), *_ = np.linalg.lstsq(A, np.ravel(y), rcond=None)
+    return a, b
 
 
 def boundary_band(shape, axes) -> np.ndarray:

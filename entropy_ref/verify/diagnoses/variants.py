@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
-from ..entropy import configuration_entropy
-from ..scharr import scharr_gradient
+from ...entropy import configuration_entropy
+from ...scharr import scharr_gradient
+from .variant_grads import EDGE_KERNELS
 
 #: numpy ``np.pad`` mode (or "valid") -> how other libraries call that boundary handling
 PADDING_MODES = {
@@ -166,8 +167,7 @@ def offset_candidates(k: int, n: int, batch: int = 1, thin: bool = False):
                        f"of {n_int:g})", math.log(16.0 ** (k - 1))))
     kernel.append(("kernel_normalisation", "the difference [1, 0, -1] left unnormalised (no 1/2)",
                    math.log(2.0)))
-    if thin and k == 2:
-        from .variant_grads import EDGE_KERNELS    # on one row only the centre weight w acts
+    if thin and k == 2:   # on one row only the centre weight w of another kernel acts
         for name, (smoothing, integer, norm) in EDGE_KERNELS.items():
             w = float(smoothing[1])
             kernel.append(("other_kernel", f"the {name} kernel {integer} / {norm:g} (on a single "

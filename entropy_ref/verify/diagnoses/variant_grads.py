@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from ..entropy import configuration_entropy_grad
-from ..scharr import (scharr_gradient, scharr_gradient_adjoint, separable_adjoint,
+from ...entropy import configuration_entropy_grad
+from ...scharr import (scharr_gradient, scharr_gradient_adjoint, separable_adjoint,
                       separable_components)
 
 #: other 3 x 3 edge kernels: name -> (smoothing [a, b, a] normalised to sum 1, integer kernel

@@ -266,3 +266,140 @@ def npz_bomb(path, shape, key="tiny_2x2_f64/grad"):
             for _ in range(math.prod(shape) * 8 >> 20):
                 f.write(block)
 # ==================================================================== end bad inputs
+
+
+# ==================================================================== verify: wrong ports for the diagnoses
+# A NumPy port of H_C written from the paper, independently of entropy_ref's code: scipy.ndimage for
+# the Scharr components and an explicit matrix of the component operator for the exact adjoint
+# (small cases only), with switchable, one-at-a-time porting mistakes. The diagnosis tests
+# (tests/test_verify_diagnoses*.py) turn on one mistake and assert the diagnosis by name.
+import numpy as _np  # noqa: E402
+
+DIFFERENCE = _np.array([1.0, 0.0, -1.0]) / 2.0        # central difference, convolution order
+SCHARR_SMOOTHING = _np.array([3.0, 10.0, 3.0]) / 16.0
+SOBEL_SMOOTHING = _np.array([1.0, 2.0, 1.0]) / 4.0
+PREWITT_SMOOTHING = _np.array([1.0, 1.0, 1.0]) / 3.0
+#: the small golden cases the dense-operator port can take
+SMALL_CASES = ["tiny_2x2_f64", "tiny_3x3_f64", "rect_3x5_f64", "square_6x6_f64", "tall_9x4_f64",
+               "sparse_signed_12x10_f64", "lenet300_fc3_f64", "conv_8x3x5x5_f64",
+               "volume_4x5x6_f64", "square_6x6_f32", "conv_8x3x5x5_f32"]
+
+
+def _kernel(ndim, axes, axis, scale, smooth=SCHARR_SMOOTHING):
+    k = _np.ones([1] * ndim)
+    for ax in range(ndim):
+        v = DIFFERENCE if ax == axis else (smooth if ax in axes else _np.ones(1))
+        k = k * v.reshape([-1 if a == ax else 1 for a in range(ndim)])
+    return k * scale
+
+
+def scharr_components_ndimage(W, axes, *, correlate=False, mode="constant", scale=1.0,
+                              smooth=SCHARR_SMOOTHING):
+    """The Scharr components of ``W`` computed with scipy.ndimage (``smooth``: another kernel's)."""
+    from scipy import ndimage
+
+    f = ndimage.correlate if correlate else ndimage.convolve
+    comps = []
+    for axis in axes:
+        kern = _kernel(W.ndim, axes, axis, scale, smooth)
+        if mode == "valid":   # zero-padded result restricted to where the kernel fits
+            c = ndimage.convolve(W, kern, mode="constant")
+            c = c[tuple(slice(1, -1) if a in axes else slice(None) for a in range(W.ndim))]
+        else:
+            c = f(W, kern, mode=mode, cval=0.0)
+        comps.append(c)
+    return comps
+
+
+def operator_matrix(op, W):
+    """Explicit matrix of the linear map ``op`` (W -> one component), column j = op(e_j)."""
+    cols = []
+    for j in range(W.size):
+        e = _np.zeros(W.size, dtype=W.dtype)
+        e[j] = 1
+        cols.append(op(e.reshape(W.shape)).ravel())
+    return _np.stack(cols, axis=1)
+
+
+def mistaken_port(W, axes, *, correlate=False, mode="constant", kernel_scale=1.0, energy_div=None,
+                  mean_energy=False, mean_abs=False, outer=0.5, loss_sign=1.0, log=_np.log,
+                  sign0=0.0, unflipped_adjoint=False, transpose_grad=False, dtype=_np.float64,
+                  swap_components=False, abs_term=1.0, mantissa_bits=None,
+                  smooth=SCHARR_SMOOTHING, eps_E=0.0, eps_S=0.0, log_E=None, log_S=None,
+                  batch_mean=False, abs_norm=None, only=None):
+    """H_C of eq. 3 with optional, one-at-a-time porting mistakes. Returns (value, grad, comps).
+
+    ``smooth`` (another edge kernel's smoothing), ``eps_E`` / ``eps_S`` (additive eps inside the
+    energy / sum|W| log), ``log_E`` / ``log_S`` (another log for one term), ``batch_mean`` (energy
+    averaged over the slices outside ``axes``), ``abs_norm`` (``W -> (N, dN/dW)`` replacing
+    sum|W|), ``only`` (energy of one component only, no 1/k); the other names say what they change.
+    """
+    import math
+
+    np = _np
+    W = np.asarray(W).astype(dtype)
+    k = len(axes)
+    energy_div = k if energy_div is None else energy_div
+    if only is not None:
+        energy_div = 1.0
+    opts = dict(correlate=correlate, mode=mode, scale=kernel_scale, smooth=smooth)
+    comps = scharr_components_ndimage(W, axes, **opts)
+    if mantissa_bits:          # components rounded like TF32 / bfloat16 hardware would
+        comps = [np.ldexp(np.round(np.ldexp(m, mantissa_bits)), e - mantissa_bits)
+                 for m, e in map(np.frexp, comps)]
+    used = range(k) if only is None else [only]
+    B = W.size // int(np.prod([W.shape[a] for a in axes])) if batch_mean else 1
+    E = sum(float(np.sum(comps[i] * comps[i], dtype=dtype)) for i in used) / (energy_div * B)
+    if abs_norm is None:
+        Sabs = float(np.sum(np.abs(W), dtype=dtype))
+        dN = np.where(W == 0, sign0, np.sign(W))
+    else:
+        Sabs, dN = abs_norm(W)
+    n = W.size
+    log_E, log_S = log_E or log, log_S or log
+    value = (outer * log_E((E / n if mean_energy else E) + eps_E)
+             - log_S((Sabs / n if mean_abs else Sabs) + eps_S))
+    dE = np.zeros(W.shape, dtype=dtype)
+    for i in used:
+        c = comps[i]
+        if unflipped_adjoint:      # G_i applied again instead of its adjoint G_i^T
+            dE += scharr_components_ndimage(c, axes, **opts)[i]
+        else:
+            op = lambda x, i=i: scharr_components_ndimage(x, axes, **opts)[i]  # noqa: E731
+            dE += (operator_matrix(op, W).T @ c.ravel()).reshape(W.shape)
+    f_E = 1.0 / math.log(2.0) if log_E is np.log2 else 1.0
+    f_S = 1.0 / math.log(2.0) if log_S is np.log2 else 1.0
+    dE_total = 2 * dE / (energy_div * B)                       # d(E)/dW
+    grad = (f_E * outer * dE_total / (E + (eps_E * n if mean_energy else eps_E))
+            - f_S * abs_term * dN / (Sabs + (eps_S * n if mean_abs else eps_S)))
+    if transpose_grad:
+        grad = grad.T
+    if swap_components:
+        comps = comps[::-1]
+    return loss_sign * value, loss_sign * grad, [c for c in comps] if mode != "valid" else None
+
+
+def wrong_port(**mistakes):
+    """A ``check()``-able port with the given mistakes (components returned too)."""
+    def fn(W, axes):
+        return mistaken_port(W, axes, **mistakes)
+    return fn
+
+
+def wrong_port_value_grad(**mistakes):
+    """A ``check()``-able port with the given mistakes that returns ``(value, grad)`` only."""
+    def fn(W, axes):
+        v, g, _ = mistaken_port(W, axes, **mistakes)
+        return v, g
+    return fn
+
+
+def diagnosis_names(report, case) -> set:
+    """The names of the diagnoses of one case of a report."""
+    return {d.name for d in report[case].diagnoses}
+
+
+def diagnosis_messages(report, case) -> str:
+    """The messages of the diagnoses of one case, joined by spaces."""
+    return " ".join(d.message for d in report[case].diagnoses)
+# ==================================================================== end verify: wrong ports for the diagnoses

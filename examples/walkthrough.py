@@ -26,6 +26,19 @@ def as_int(a):
     return np.array2string(r.astype(int))
 
 
+def as_int_array(a):
+    """An array that holds exact integers, as integers."""
+    r = np.rint(a)
+    if not np.array_equal(r, a):
+        raise ValueError(f"expected exact integers, got max deviation {np.abs(r - a).max():.3g}")
+    return r.astype(int)
+
+
+def paren(v):
+    """An integer for a hand computation: negative ones in parentheses."""
+    return f"({v})" if v < 0 else f"{v}"
+
+
 def section(title):
     print(f"\n== {title} ==")
 
@@ -74,14 +87,24 @@ KtKW = er.scharr_gradient_adjoint((g_x, g_y))
 print("1024 * K^T K W =")
 print(as_int(1024 * KtKW))
 dH = KtKW / (2 * E) - np.sign(W) / S
+gx, gy = as_int_array(32 * g_x), as_int_array(32 * g_y)
+adj_x = 3 * (gx[0, 1] - gx[0, 3]) + 10 * (gx[1, 1] - gx[1, 3]) + 3 * (gx[2, 1] - gx[2, 3])
+adj_y = 3 * (gy[0, 1] - gy[2, 1]) + 10 * (gy[0, 2] - gy[2, 2]) + 3 * (gy[0, 3] - gy[2, 3])
+print("by hand, with the entries of 32 * g above: 1024 * (G_x^T g_x)[1, 2] ="
+      f" 3*({gx[0, 1]} - {paren(gx[0, 3])}) + 10*({gx[1, 1]} - {paren(gx[1, 3])})"
+      f" + 3*({gx[2, 1]} - {paren(gx[2, 3])}) = {adj_x}")
+print("by hand, with the entries of 32 * g above: 1024 * (G_y^T g_y)[1, 2] ="
+      f" 3*({gy[0, 1]} - {paren(gy[2, 1])}) + 10*({gy[0, 2]} - {paren(gy[2, 2])})"
+      f" + 3*({gy[0, 3]} - {paren(gy[2, 3])}) = {adj_y}")
+print(f"1024 * (K^T K W)[1, 2] = {adj_x} + {adj_y} = {adj_x + adj_y}")
 print("dH_C/dW = K^T K W / (2 E) - sign(W) / S =")
 print(dH)
 H_fast, dH_fast = er.configuration_entropy_grad(W)
 print(f"fused configuration_entropy_grad (D15): |H difference| = {abs(H_fast - H):.1e},"
       f" gradient rel. error = {gradcheck.rel_error(dH_fast, dH):.1e}")
-c = (np.arange(20.0).reshape(4, 5) % 7 - 3, np.arange(20.0).reshape(4, 5) % 5 - 2)
-err = gradcheck.adjoint_check(er.scharr_gradient, er.scharr_gradient_adjoint, W, c)
-print(f"adjoint dot-product test |<KW, c> - <W, K^T c>| / (|KW| |c|) = {err:.1e}")
+y = (np.arange(20.0).reshape(4, 5) % 7 - 3, np.arange(20.0).reshape(4, 5) % 5 - 2)
+err = gradcheck.adjoint_check(er.scharr_gradient, er.scharr_gradient_adjoint, W, y)
+print(f"adjoint dot-product test |<KW, y> - <W, K^T y>| / (|KW| |y|) = {err:.1e}")
 
 section("6. finite-difference check (central differences, eps = 1e-6)")
 fd = gradcheck.numerical_gradient(er.configuration_entropy, W, eps=1e-6)

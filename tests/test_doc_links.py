@@ -3,8 +3,8 @@
 Error messages (and docstrings) send the reader to ``docs/x.md``, ``docs/x.md §7``,
 ``docs/x.md, 'Heading'`` or ``docs/x.md#anchor``. Each string literal of every module in
 ``entropy_ref/`` is read with :mod:`ast` (f-strings included); every such reference must name an
-existing file and, when it names a section, a heading of that file (issue 11, error 4: a message
-sent readers to a section of ``conventions.md`` that lives in ``derivation.md``).
+existing file and, when it names a section, a heading of that file (a message that sends readers
+to a section of ``conventions.md`` that lives in ``derivation.md`` fails).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def _table(text: str, after: str) -> list[dict]:
 
 
 def test_performance_float32_speed_sentence_quotes_its_table():
-    """Issue 11, error 3: the sentence's ranges are the min and max of the float32 table's columns."""
+    """The float32 sentence's ranges are the min and max of the float32 table's columns."""
     text = (REPO_ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
     rows = _table(text, "float32 (the training dtype):")
     m = re.search(r"In float32 our path is ([\d.]+)-([\d.]+)x faster than PyTorch autograd and "
@@ -201,7 +201,7 @@ def test_slug_follows_github():
 
 
 def test_readme_and_index_give_the_papers_title():
-    """Issue 11, error 9: one title for the paper, the one on the paper itself."""
+    """One title for the paper, the one on the paper itself."""
     titles = []
     for page in ("README.md", "docs/index.md"):
         text = " ".join((REPO_ROOT / page).read_text(encoding="utf-8").split())
@@ -210,3 +210,36 @@ def test_readme_and_index_give_the_papers_title():
         titles.append(m.group(1))
     assert titles[0] == titles[1]
     assert titles[0].lower() == "a novel, scale-invariant, differentiable, efficient, scalable regularizer"
+
+
+TEST_REFERENCE = re.compile(r"(?:tests/)?(test_\w+\.py)?::(test_\w+)|`(test_\w+)`")
+
+
+def _test_names() -> dict[str, set[str]]:
+    names = {}
+    for path in sorted((REPO_ROOT / "tests").glob("test_*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names[path.name] = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return names
+
+
+@pytest.mark.parametrize("page", [REPO_ROOT / "README.md"] + sorted((REPO_ROOT / "docs").glob("*.md")),
+                         ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_tests_named_in_the_docs_exist(page):
+    """``test_x.py::test_name``, ``::test_name`` after it on the same line, and a bare
+    ```test_name``` in the docs all name an existing test (a renamed test leaves no dead reference)."""
+    names = _test_names()
+    everything = set().union(*names.values())
+    problems = []
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+        current = None
+        for m in TEST_REFERENCE.finditer(line):
+            module, name, bare = m.groups()
+            if bare is not None:
+                if bare not in everything and f"{bare}.py" not in names:
+                    problems.append(f"line {number}: no test named {bare}")
+                continue
+            current = module or current
+            if current is None or name not in names.get(current, set()):
+                problems.append(f"line {number}: no test {current}::{name}")
+    assert not problems, "\n".join(problems)

@@ -150,7 +150,7 @@ def test_python_snippets_run(page, tmp_path, monkeypatch):
 
 
 def test_the_readme_quick_start_is_executed():
-    """The quick start is a python block that is neither skipped nor optional (issue 11, error 1)."""
+    """The quick start is a python block that is neither skipped nor optional."""
     blocks = parse_blocks((REPO_ROOT / "README.md").read_text(encoding="utf-8"), "README.md")
     quick = [b for b in blocks if "configuration_entropy_grad" in b.source]
     assert quick and all(b.skip is None and b.requires is None for b in quick)
@@ -215,3 +215,15 @@ def test_runner_reports_a_failing_block_with_its_page_line():
 def test_parser_rejects_convention_errors(text, message):
     with pytest.raises(SnippetFormatError, match=message):
         parse_blocks(text)
+
+
+@pytest.mark.parametrize("module", ["torch", "jax"])
+def test_backprop_framework_blocks_run(module, tmp_path, monkeypatch):
+    """docs/backprop.md compares the reference adjoint with PyTorch's ``conv_transpose2d`` and
+    autograd, and with ``jax.vjp``: those blocks run whenever the framework is installed."""
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"docs/backprop.md's {module} block needs {module}, which is not installed")
+    blocks = parse_blocks((REPO_ROOT / "docs" / "backprop.md").read_text(encoding="utf-8"), "docs/backprop.md")
+    assert any(b.requires == module for b in blocks), f"docs/backprop.md has no block that requires {module}"
+    monkeypatch.chdir(tmp_path)
+    assert run_page([b for b in blocks if b.requires in (None, module)], "docs/backprop.md") == []

@@ -20,7 +20,7 @@ from entropy_ref import configuration_entropy_grad, scharr_gradient  # noqa: E40
 from entropy_ref.gradcheck import rel_error  # noqa: E402
 from entropy_ref.verify import check  # noqa: E402
 
-TOL = 1e-10   # issue 5: float64 agreement, relative, value and gradient
+TOL = 1e-10   # float64 agreement, relative, value and gradient
 
 
 def _kernel(ndim, axes, axis, dtype):

@@ -15,7 +15,7 @@ from entropy_ref import configuration_entropy_grad, scharr_gradient  # noqa: E40
 from entropy_ref.gradcheck import rel_error  # noqa: E402
 from entropy_ref.verify import check  # noqa: E402
 
-TOL = 1e-10   # issue 5: float64 agreement, relative, value and gradient
+TOL = 1e-10   # float64 agreement, relative, value and gradient
 CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
 
 

@@ -1,4 +1,6 @@
-"""entropy_ref.verify: check(fn), check_file / the verify CLI, skipping, the report, malformed files."""
+"""entropy_ref.verify.check(fn): calling the port, skipping, errors, the report, the arguments.
+
+Files (check_file, save_outputs, ``entropy-ref verify THEIRS.npz``): tests/test_verify_files.py."""
 
 import re
 
@@ -7,8 +9,7 @@ import pytest
 
 import entropy_ref
 from entropy_ref import golden
-from entropy_ref.cli import main
-from entropy_ref.verify import VerificationFileError, check, check_file, save_outputs
+from entropy_ref.verify import check
 
 GS = golden.load()
 MATRIX_CASES = [c.name for c in GS.values() if c.W.ndim == 2]
@@ -17,11 +18,6 @@ TENSOR_CASES = [c.name for c in GS.values() if c.W.ndim != 2]
 
 def reference(W, axes):
     return entropy_ref.configuration_entropy_grad(W, axes)
-
-
-def reference_outputs(loss="H_C", names=None):
-    f = entropy_ref.configuration_entropy_grad if loss == "H_C" else entropy_ref.sparsity_loss_grad
-    return {c.name: f(c.W, c.axes) for c in GS.values() if names is None or c.name in names}
 
 
 # ---------------------------------------------------------------- check(fn)
@@ -193,125 +189,6 @@ def test_report_lookup():
         report["tiny_3x3_f64"]
 
 
-# ---------------------------------------------------------------- files and the CLI
-
-def test_file_round_trip_and_cli_exit_codes(tmp_path, capsys):
-    good = save_outputs(tmp_path / "good.npz", reference_outputs())
-    assert check_file(good).ok
-    assert main(["verify", str(good)]) == 0
-    assert f"PASS: {len(list(GS))} passed, 0 failed" in capsys.readouterr().out
-
-    lc = save_outputs(tmp_path / "lc.npz", reference_outputs("l_C"))
-    assert main(["verify", str(lc)]) == 1
-    assert "[sign_flipped]" in capsys.readouterr().out
-    assert main(["verify", str(lc), "--loss", "l_C"]) == 0
-
-
-def test_cli_list_and_errors(tmp_path, capsys):
-    assert main(["verify", "--list"]) == 0
-    out = capsys.readouterr().out
-    assert golden.npz_path().name in out and "lenet300_fc1_f64" in out and "300x784" in out
-    assert main(["verify"]) == 2
-    assert "THEIRS.npz" in capsys.readouterr().err
-    assert main(["verify", str(tmp_path / "missing.npz")]) == 2
-    assert "no such file" in capsys.readouterr().err
-
-
-def test_cases_option_and_skip_key(tmp_path, capsys):
-    outputs = reference_outputs(names=MATRIX_CASES)
-    skipped = {name: "matrices only" for name in TENSOR_CASES}
-    path = save_outputs(tmp_path / "m.npz", outputs, skipped=skipped)
-    report = check_file(path)
-    assert report.ok and report.skipped == TENSOR_CASES
-    assert "the file says: matrices only" in str(report)
-    partial = save_outputs(tmp_path / "p.npz", reference_outputs(names=["tiny_2x2_f64"]))
-    assert main(["verify", str(partial), "--cases", "tiny_2x2*"]) == 0
-
-
-def test_components_in_files_via_g_x_g_y_names(tmp_path):
-    case = GS["rect_3x5_f64"]
-    H, g = reference(case.W, case.axes)
-    g_x, g_y = entropy_ref.scharr_gradient(case.W)
-    path = tmp_path / "c.npz"
-    np.savez(path, **{"rect_3x5_f64/value": H, "rect_3x5_f64/grad": g,
-                      "rect_3x5_f64/g_x": -g_x, "rect_3x5_f64/g_y": -g_y, "__note__": "mine"})
-    report = check_file(path, cases="rect_3x5_f64")
-    # negated components = correlation: harmless, so the case passes with the note
-    assert report.ok and report.diagnosis_names() == {"correlation"}
-    assert report["rect_3x5_f64"].comp_rel >= 1.0
-    np.savez(path, **{"rect_3x5_f64/value": H, "rect_3x5_f64/grad": g,
-                      "rect_3x5_f64/g_x": 2 * g_x, "rect_3x5_f64/g_y": 2 * g_y})
-    assert not check_file(path, cases="rect_3x5_f64").ok       # a real component error fails
-
-
-def test_transposed_gradient_in_a_file_is_a_diagnosed_failure(tmp_path):
-    H, g = reference(GS["rect_3x5_f64"].W, (1, 0))
-    path = tmp_path / "t.npz"
-    np.savez(path, **{"rect_3x5_f64/value": H, "rect_3x5_f64/grad": g.T})
-    report = check_file(path, cases="rect_3x5_f64")
-    assert report.diagnosis_names() == {"transposed"}
-
-
-def _write(tmp_path, **arrays):
-    path = tmp_path / "bad.npz"
-    np.savez(path, **{k.replace("__", "/"): v for k, v in arrays.items()})
-    return path
-
-
-def _good(name="rect_3x5_f64"):
-    return reference(GS[name].W, GS[name].axes)
-
-
-@pytest.mark.parametrize("arrays,cases,needle", [
-    ({}, None, f"no outputs for {len(list(GS))} golden case(s): tiny_2x2_f64"),
-    ({"rect_3x5__value": 1.0}, None, "no golden case 'rect_3x5' (did you mean rect_3x5_f64?)"),
-    ({"rect_3x5_f64__val": 1.0}, None, "unknown field 'val'"),
-    ({"rect_3x5_f64__value": 1.0}, None, "missing rect_3x5_f64/grad"),
-    ({"rect_3x5_f64__value": np.ones(2), "rect_3x5_f64__grad": np.ones((3, 5))}, None,
-     "must be a scalar"),
-    ({"rect_3x5_f64__value": 1.0, "rect_3x5_f64__grad": np.ones((3, 4))}, None,
-     "shape (3, 4), expected W's shape (3, 5)"),
-    ({"rect_3x5_f64__value": np.inf, "rect_3x5_f64__grad": np.ones((3, 5))}, None,
-     "rect_3x5_f64/value: 1 non-finite"),
-    ({"rect_3x5_f64__value": 1.0, "rect_3x5_f64__grad": np.where(np.eye(3, 5) > 0, np.nan, 1.0)},
-     None, "rect_3x5_f64/grad: 3 non-finite value(s) (NaN/inf), first at index (0, 0)"),
-    ({"rect_3x5_f64__skip": "no", "rect_3x5_f64__value": 1.0}, None, "both 'skip' and outputs"),
-    ({"conv_8x3x5x5_f64__g_x": np.ones((8, 3, 5, 5))}, None, "unknown field 'g_x'"),
-    ({"rect_3x5_f64__value": 1.0, "rect_3x5_f64__grad": np.ones((3, 5)),
-      "rect_3x5_f64__g_x": np.ones((3, 5)), "rect_3x5_f64__g_axis1": np.ones((3, 5))},
-     "rect_3x5_f64", "given twice"),
-])
-def test_malformed_files_raise_clear_errors(tmp_path, arrays, cases, needle):
-    path = _write(tmp_path, **arrays)
-    with pytest.raises(VerificationFileError) as info:
-        check_file(path, cases=cases)
-    assert needle in str(info.value)
-
-
-def test_several_problems_are_reported_together(tmp_path):
-    path = _write(tmp_path, rect_3x5_f64__value=np.nan, rect_3x5_f64__grad=np.ones((2, 2)),
-                  nope__value=1.0)
-    with pytest.raises(VerificationFileError, match="3 problem"):
-        check_file(path)
-
-
-def test_not_an_npz_file(tmp_path, capsys):
-    text = tmp_path / "x.npz"
-    text.write_text("hello")
-    with pytest.raises(VerificationFileError, match="not a readable .npz"):
-        check_file(text)
-    single = tmp_path / "y.npy"
-    np.save(single, np.ones(3))
-    with pytest.raises(VerificationFileError, match="single array"):
-        check_file(single)
-    pickled = tmp_path / "z.npz"
-    np.savez(pickled, **{"tiny_2x2_f64/value": np.array([{"a": 1}], dtype=object)})
-    with pytest.raises(VerificationFileError, match="pickled"):
-        check_file(pickled, cases="tiny_2x2_f64")
-    assert main(["verify", str(text)]) == 2
-    assert "not a readable .npz" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("kwargs,error,needle", [
     ({"profile": None}, ValueError, "profile must be one of"),
     ({"profile": "float16"}, ValueError, "profile must be one of"),
@@ -333,3 +210,46 @@ def test_hostile_arguments_are_one_line_errors(kwargs, error, needle):
 def test_a_non_callable_fn_is_refused():
     with pytest.raises(TypeError, match="fn must be callable"):
         check(np.ones(3))
+
+
+# ---------------------------------------------------------------- cases, golden set and calling
+
+def test_check_takes_cases_as_a_generator_like_any_iterable():
+    # the generator is read once: not consumed by the argument check, leaving 0 cases
+    report = check(entropy_ref.configuration_entropy_grad,
+                   cases=(c for c in ["tiny_2x2_f64", "tiny_3x3_f64"]), properties=False)
+    assert report.ok and report.passed == ["tiny_2x2_f64", "tiny_3x3_f64"]
+
+
+@pytest.mark.parametrize("kwargs", [dict(cases=[]), dict(exclude="*"),
+                                    dict(cases="tiny_*", exclude="tiny_*")])
+def test_check_refuses_a_selection_that_leaves_no_case(kwargs):
+    # not a FAIL report saying "every case was skipped" although none was selected
+    with pytest.raises(ValueError, match="no golden case"):
+        check(entropy_ref.configuration_entropy_grad, properties=False, **kwargs)
+
+
+@pytest.mark.parametrize("version", [1, "v1"])
+def test_check_takes_a_golden_version_as_golden_set(version):
+    report = check(entropy_ref.configuration_entropy_grad, properties=False, golden_set=version)
+    assert report.ok and report.version == 1 and len(report.results) == 15
+
+
+def test_check_refuses_a_golden_set_of_the_wrong_type_in_one_line():
+    with pytest.raises(TypeError, match="golden_set"):
+        check(entropy_ref.configuration_entropy_grad, golden_set=[1, 2])
+
+
+def test_a_port_with_the_wrong_signature_is_told_how_it_is_called():
+    # not "fn raised TypeError: ...missing 1 required positional argument... (at <the kit's own
+    # frame> in call_fn ...)"
+    def three_args(W, axes, scale):
+        return entropy_ref.configuration_entropy_grad(W, axes)
+
+    text = str(check(three_args, cases="tiny_2x2_f64", properties=False))
+    assert "fn cannot be called as fn(W, axes=(1, 0))" in text and "check.py" not in text
+
+    def inner_type_error(W):            # a TypeError inside fn keeps its own frame
+        return len(3), W
+    text = str(check(inner_type_error, cases="tiny_2x2_f64", properties=False))
+    assert "cannot be called" not in text and "inner_type_error" in text

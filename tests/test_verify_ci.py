@@ -186,3 +186,45 @@ def test_the_pytest_files_of_the_docs_pass_under_pytest(tmp_path, name, module):
     assert run.returncode == 0, run.stdout + run.stderr
     n_tests = _doc_pytest_file(f"# {name}").count("\ndef test_")
     assert f"{n_tests} passed" in run.stdout
+
+
+# ---------------------------------------------------------------- sys.exit, empty selections and file paths given to --fn
+
+def test_cli_fn_module_calling_sys_exit_0_at_import_is_an_error_not_a_pass(
+        tmp_path, monkeypatch, capsys):
+    # a port module that ends with a script's sys.exit(main()) must not exit 0: a false PASS in CI
+    _module(tmp_path, monkeypatch, "exit_at_import", "import sys\nsys.exit(0)\n")
+    assert main(["verify", "--fn", "exit_at_import:fn"]) == 2
+    err = capsys.readouterr().err
+    assert "sys.exit(0)" in err and "exit_at_import" in err
+
+
+def test_a_port_calling_sys_exit_errors_its_cases_instead_of_ending_the_run(
+        tmp_path, monkeypatch, capsys):
+    _module(tmp_path, monkeypatch, "exit_in_fn", "import sys\ndef fn(W):\n    sys.exit(0)\n")
+    assert main(["verify", "--fn", "exit_in_fn:fn", "--cases", "tiny_*"]) == 1
+    out = capsys.readouterr().out
+    assert "sys.exit(0)" in out and "FAIL:" in out.splitlines()[-1]
+
+    def port(W):
+        raise SystemExit(0)
+
+    report = check(port, cases="tiny_2x2_f64", properties=False)
+    assert not report.ok and report.errored == ["tiny_2x2_f64"]
+
+
+def test_cli_fn_exclude_leaving_no_case_is_a_user_error(capsys):
+    assert main(["verify", "--fn", "entropy_ref:configuration_entropy_grad",
+                 "--exclude", "*"]) == 2
+    assert "no golden case" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("spec, hint", [("my_port.py:fn", "my_port:fn"),
+                                        ("ports/torch_port.py:fn", "ports.torch_port:fn"),
+                                        ("./my_port:fn", "my_port:fn")])
+def test_cli_fn_given_a_file_path_says_which_module_name_to_use(tmp_path, monkeypatch, capsys,
+                                                                spec, hint):
+    monkeypatch.chdir(tmp_path)
+    assert main(["verify", "--fn", spec]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and f"--fn {hint}" in err, err

@@ -3,7 +3,7 @@
 The tolerances come from the rounding bound of entropy_ref.verify.profiles.float32_tolerance
 (derivation in docs/verifying.md); these tests show that real float32 implementations (the
 project's own float32 path, a naive sequential-sum NumPy port, PyTorch autograd) stay inside it
-with room to spare, and that the catalogued mistakes do not.
+with a wide margin, and that the catalogued mistakes do not.
 """
 
 import functools
@@ -85,7 +85,7 @@ def test_projects_float32_path_passes_every_case_under_float32():
 
 
 def _well_inside(report):
-    """Room to spare (docs/verifying.md): every measured error at most a tenth of its bound."""
+    """A wide margin (docs/verifying.md): every measured error at most a tenth of its bound."""
     for r in report.attempted:
         assert r.value_abs <= 0.1 * r.tolerance.value_atol, r.name
         assert r.grad_rel <= 0.1 * r.tolerance.array_rtol, r.name
@@ -229,3 +229,18 @@ def test_cli_verify_file_with_profile_float32(tmp_path, capsys):
     assert main(["verify", str(path)]) == 1
     assert main(["verify", str(path), "--profile", "float32"]) == 0
     assert "profile float32" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- float32_tolerance takes what H_C takes
+
+@pytest.mark.parametrize("W, axes, error", [
+    (np.zeros((3, 3)), (1, 0), entropy_ref.DegenerateInputError),      # not ZeroDivisionError
+    (np.array([[1.0, 0.0, 1.0]]), (1, 0), entropy_ref.DegenerateInputError),
+    (np.ones((3, 4)), None, None),                                       # not 'NoneType' not iterable
+])
+def test_float32_tolerance_takes_what_configuration_entropy_takes(W, axes, error):
+    if error is None:
+        assert 0 < float32_tolerance(W, axes).value_atol < 1e-3
+    else:
+        with pytest.raises(error):
+            float32_tolerance(W, axes)

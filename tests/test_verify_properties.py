@@ -214,3 +214,82 @@ def test_l_C_and_bits_are_converted_before_the_properties():
     assert check(lambda W, axes: entropy_ref.configuration_entropy_grad(W, axes, unit="bits"),
                  unit="bits", cases="tiny_*").ok
     assert math.isfinite(check(reference, cases="tiny_*").properties[0].measured)
+
+
+# ---------------------------------------------------------------- the arguments, skipped inputs, magnitudes
+
+@pytest.mark.parametrize("kwargs, error, needle", [
+    (dict(loss="H"), ValueError, "loss must be one of"),       # not run as l_C
+    (dict(unit="bit"), ValueError, "unit must be"),             # not run as bits
+    (dict(profile="float16"), ValueError, "profile must be"),   # not KeyError 'float16'
+    (dict(seed=-1), ValueError, "seed must be a non-negative integer"),
+    (dict(seed=1.5), ValueError, "seed must be a non-negative integer"),
+    (dict(skip_on=5), TypeError, "skip_on must be an exception class"),
+    (dict(with_axes="yes"), TypeError, "with_axes must be True or False"),
+])
+def test_check_properties_refuses_bad_arguments_in_one_line(kwargs, error, needle):
+    with pytest.raises(error, match=needle):
+        check_properties(entropy_ref.configuration_entropy_grad, **kwargs)
+
+
+def test_check_properties_refuses_a_non_callable():
+    with pytest.raises(TypeError, match="fn must be callable"):
+        check_properties(5)
+
+
+def _golden_shapes_only():
+    shapes = {c.shape for c in golden.load().values()}
+
+    def port(W, axes=None):   # declares every input but the golden ones unsupported
+        if W.shape not in shapes:
+            raise NotImplementedError("only the shapes I was tested on")
+        return entropy_ref.configuration_entropy_grad(W, axes)
+    return port
+
+
+def test_skipping_every_property_input_is_not_a_pass():
+    # not "PASS: ...; properties: 10 of 10 hold" with not one property checked
+    report = check(_golden_shapes_only())
+    assert not report.ok
+    assert "properties: 0 of 10 hold, 10 skipped" in report.summary()
+    assert "NotImplementedError on every general matrix of the property" in report.summary()
+    assert check(_golden_shapes_only(), properties=False).ok     # the explicit opt-out
+
+
+def test_a_port_skipping_few_property_inputs_still_passes():
+    def no_vectors(W, axes=None):
+        if W.ndim == 2 and 1 in W.shape:
+            raise NotImplementedError("no vectors")
+        return entropy_ref.configuration_entropy_grad(W, axes)
+    report = check(no_vectors, exclude="row_1x8_f64")
+    assert report.ok and ", 4 skipped" in report.summary()
+
+    def matrices_only(W, axes=None):      # no vectors, no batch: 3 of the 5 inputs skipped
+        if W.ndim != 2 or 1 in W.shape:
+            raise NotImplementedError("general matrices only")
+        return entropy_ref.configuration_entropy_grad(W, axes)
+    report = check(matrices_only)
+    assert report.ok and ", 6 skipped" in report.summary()
+
+
+def _relative_threshold_port(W, axes=None):
+    """Zeroes entries below 1e-6 max|W| before computing ('numerically zero'): right on every
+    golden case, wrong on trained matrices, whose small weights span many decades (their
+    |W|-term gradient is dropped)."""
+    W = np.array(W)
+    return entropy_ref.configuration_entropy_grad(
+        np.where(np.abs(W) < 1e-6 * np.abs(W).max(), 0, W), axes)
+
+
+@pytest.mark.parametrize("profile", ["float64", "float32"])
+def test_a_port_dropping_relatively_tiny_weights_fails_the_property_checks(profile):
+    report = check(_relative_threshold_port, profile=profile)
+    assert not report.ok and "prop_gradient" in report.property_names()
+    assert check(entropy_ref.configuration_entropy_grad, profile=profile).ok
+
+
+def test_one_property_input_spans_twelve_decades_of_magnitude():
+    for profile in ("float64", "float32"):
+        spans = [float(np.log10(np.abs(W).max() / np.abs(W).min()))
+                 for W, _, _ in draw_inputs(0, profile, True)]
+        assert max(spans) > 10 and sorted(spans)[-2] < 3

@@ -4,8 +4,8 @@
 Run: ``python examples/backprop.py``. The page's ``text`` blocks are this script's output;
 ``tests/test_doc_outputs.py`` checks that they agree.
 
-The graph: ``W -> g_a = K_a W -> E = (1/k) sum_a ||g_a||^2 -> A = 1/2 log E`` and
-``W -> |W| -> S = sum |W| -> B = log S``, then ``H_C = A - B``. The backward pass writes
+The graph: ``W -> g_a = K_a W -> E = (1/k) sum_a ||g_a||^2 -> U = 1/2 log E`` and
+``W -> |W| -> S = sum |W| -> V = log S``, then ``H_C = U - V``. The backward pass writes
 ``z_bar = dH_C/dz`` for every node ``z`` and computes it as the upstream gradient times the local
 derivative, summed over every use of ``z``.
 """
@@ -30,9 +30,9 @@ W = np.array([[1.0, 2.0, -1.0, 3.0, 1.0],
               [1.0, -2.0, 1.0, 2.0, 3.0]])
 
 GRAPH = r"""
-W --K_a--> g_a --> E = (1/k) sum_a ||g_a||^2 --> A = 1/2 log E --.
-|                                                                 +--> H_C = A - B
-'--|.|---> |W| --> S = sum |W| -------------> B = log S ----------'
+W --K_a--> g_a --> E = (1/k) sum_a ||g_a||^2 --> U = 1/2 log E --.
+|                                                                 +--> H_C = U - V
+'--|.|---> |W| --> S = sum |W| -------------> V = log S ----------'
 """
 
 
@@ -49,29 +49,29 @@ def one_d():
     print("forward")
     g = convolve3(X, DERIVATIVE, axis=0)                      # g_j = (x_{j+1} - x_{j-1}) / 2
     E = float(g @ g)
-    A, S = 0.5 * np.log(E), float(np.abs(X).sum())
-    B = np.log(S)
+    U, S = 0.5 * np.log(E), float(np.abs(X).sum())
+    V = np.log(S)
     print(f"  g = d * x, g_j = (x_(j+1) - x_(j-1)) / 2 = {g}   (2 g = {ints(2 * g)})")
     print(f"  E = sum g^2 = {E:.6f}")
-    print(f"  A = 1/2 log E = {A:.6f}")
+    print(f"  U = 1/2 log E = {U:.6f}")
     print(f"  S = sum |x| = {S:g}")
-    print(f"  B = log S = {B:.6f}")
-    print(f"  H_C = A - B = {A - B:.6f};  configuration_entropy(x) = {er.configuration_entropy(X):.6f}")
+    print(f"  V = log S = {V:.6f}")
+    print(f"  H_C = U - V = {U - V:.6f};  configuration_entropy(x) = {er.configuration_entropy(X):.6f}")
     print("backward, z_bar = dH_C/dz = (upstream gradient) x (local derivative)")
-    A_bar, B_bar = 1.0, -1.0
-    E_bar = A_bar / (2 * E)
+    U_bar, V_bar = 1.0, -1.0
+    E_bar = U_bar / (2 * E)
     g_bar = E_bar * 2 * g
     x_bar_g = correlate3(g_bar, DERIVATIVE, axis=0)         # (D^T y)_i = (y_(i-1) - y_(i+1)) / 2
-    S_bar = B_bar / S
+    S_bar = V_bar / S
     abs_bar = np.full(X.shape, S_bar)
     x_bar_abs = abs_bar * np.sign(X)
     x_bar = x_bar_g + x_bar_abs
-    print(f"  H_C_bar = 1;  A_bar = H_C_bar * 1 = {A_bar:g};  B_bar = H_C_bar * (-1) = {B_bar:g}")
-    print(f"  E_bar = A_bar * 1/(2 E) = {E_bar:.6f}")
+    print(f"  H_C_bar = 1;  U_bar = H_C_bar * 1 = {U_bar:g};  V_bar = H_C_bar * (-1) = {V_bar:g}")
+    print(f"  E_bar = U_bar * 1/(2 E) = {E_bar:.6f}")
     print(f"  g_bar = E_bar * 2 g = {g_bar}")
     print(f"  x_bar via g: x_bar_i += sum_j g_bar_j dg_j/dx_i = (g_bar_(i-1) - g_bar_(i+1)) / 2 = {x_bar_g}")
     print(f"             (= D^T g_bar; D^T g = {x_bar_g / E_bar / 2}, 4 D^T g = {ints(4 * x_bar_g / E_bar / 2)})")
-    print(f"  S_bar = B_bar * 1/S = {S_bar:.6f}")
+    print(f"  S_bar = V_bar * 1/S = {S_bar:.6f}")
     print(f"  |x|_bar = S_bar * 1 at every entry = {abs_bar}")
     print(f"  x_bar via |x|: |x|_bar * sign(x) = {x_bar_abs}")
     print(f"  x_bar = sum of the two paths = {x_bar}")
@@ -93,7 +93,7 @@ def two_d():
     g_x, g_y = er.scharr_gradient(W)
     E = (float(np.vdot(g_x, g_x)) + float(np.vdot(g_y, g_y))) / 2
     S = float(np.abs(W).sum())
-    print(f"forward: E = {E:.8f}, A = 1/2 log E = {0.5 * np.log(E):.6f}, S = {S:g}, B = log S = {np.log(S):.6f},"
+    print(f"forward: E = {E:.8f}, U = 1/2 log E = {0.5 * np.log(E):.6f}, S = {S:g}, V = log S = {np.log(S):.6f},"
           f" H_C = {0.5 * np.log(E) - np.log(S):.6f}")
     E_bar, S_bar = 1 / (2 * E), -1 / S
     gx_bar, gy_bar = E_bar * (2 / 2) * g_x, E_bar * (2 / 2) * g_y

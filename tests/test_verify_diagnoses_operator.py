@@ -1,10 +1,7 @@
 """Diagnoses of the operator: another edge kernel, np.gradient, one component only, a matrix
 norm for sum|W|, another padding, and the Scharr components (conventions, shapes, mistakes).
 
-Each test turns on one porting mistake in the NumPy port of ``tests/helpers.py``
-(``mistaken_port``: written from the paper, independently of entropy_ref's code) and asserts the
-diagnosis by name; the correct port passes (``tests/test_verify_diagnoses.py``), so no diagnosis
-test can pass by accident. ``docs/diagnoses.md`` lists every name with the test that triggers it.
+One mistake per test in the port of tests/helpers.py; see tests/test_verify_diagnoses.py.
 """
 
 import functools

@@ -17,9 +17,9 @@ rayleigh   ``lam * sum_l -1/2 log(E(W_l) / |W_l|_2^2)``, other half      :mod:`.
 receptive fields instead of the whole matrix (:mod:`.layout`).
 
 Every regularizer keeps one contract, ``(weights, lam, out) -> (total, values, grads)``, described
-once in :mod:`.base`; :func:`~.layer_sum.layer_sum` checks its arguments and sums the layers.
+once in :mod:`.base`; :func:`~.total.layer_sum` checks its arguments and sums the layers.
 Biases are never regularized. Adding a regularizer is one small module (its penalty of one matrix,
-summed by :func:`~.layer_sum.layer_sum`, in a :class:`~.base.Regularizer`) plus one line in
+summed by :func:`~.total.layer_sum`, in a :class:`~.base.Regularizer`) plus one line in
 ``REGISTRY`` below.
 """
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 from . import configuration, hoyer, l1, loghoyer, none, rayleigh
 from ..validation.weights import broadcast_lam
 from .base import Regularizer
-from .layer_sum import layer_sum
+from .total import layer_sum
 from .layout import LAYOUTS, SPATIAL, normalize_layout, with_layout
 
 __all__ = ["Regularizer", "REGISTRY", "LAYOUTS", "SPATIAL", "broadcast_lam", "get", "layer_sum",

@@ -17,7 +17,7 @@ Returns
     * ``grads[l] = lam_l * df/dW_l``, of ``W_l``'s shape and dtype (the buffer ``out[l]`` when
       given).
 
-The arguments are checked once, by :func:`.layer_sum.layer_sum`, before any work; every error is
+The arguments are checked once, by :func:`.total.layer_sum`, before any work; every error is
 one line starting with the regularizer's name. A regularizer module holds only its ``f`` and the
 line that sums it (:mod:`.l1` is the smallest example).
 """

@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from ..entropy import configuration_entropy_grad, sparsity_loss_grad
 from .base import Regularizer
-from .layer_sum import layer_sum
+from .total import layer_sum
 
 __all__ = ["SPARSITY", "ENTROPY", "PenaltyResult", "penalty_sum", "sparsity_penalty_and_grads",
            "entropy_penalty_and_grads"]

@@ -17,7 +17,7 @@ from ..errors import DegenerateInputError
 from .. import scaling
 from ..validation.buffers import check_out
 from .base import Regularizer
-from .layer_sum import layer_sum
+from .total import layer_sum
 
 
 def hoyer_square(W, out=None):

@@ -9,7 +9,7 @@ import numpy as np
 from ..scaling import max_abs
 from ..validation.buffers import check_out
 from .base import Regularizer
-from .layer_sum import layer_sum
+from .total import layer_sum
 
 
 def l1_norm(W, out=None):

@@ -27,7 +27,7 @@ import math
 from ..entropy import configuration_entropy_grad, sparsity_loss_grad
 from ..hoyer_rayleigh import rayleigh_grad
 from .base import Regularizer
-from .layer_sum import check_arguments, weighted_sum
+from .total import check_arguments, weighted_sum
 
 __all__ = ["LAYOUTS", "SPATIAL", "normalize_layout", "receptive_view", "with_layout"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..hoyer_rayleigh import loghoyer_grad
 from .base import Regularizer
-from .layer_sum import layer_sum
+from .total import layer_sum
 
 __all__ = ["REGULARIZER", "penalty_and_grads"]
 

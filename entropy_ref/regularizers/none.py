@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Regularizer
-from .layer_sum import check_arguments
+from .total import check_arguments
 
 
 def penalty_and_grads(weights, lam=1.0, out=None):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..hoyer_rayleigh import rayleigh_grad
 from .base import Regularizer
-from .layer_sum import layer_sum
+from .total import layer_sum
 
 __all__ = ["REGULARIZER", "penalty_and_grads"]
 

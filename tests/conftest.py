@@ -25,6 +25,28 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+#: The integration test modules, marked ``slow``: they run the examples and the documentation's
+#: scripts, the reproduction and its studies, PyTorch/JAX cross-checks, real processes and signals.
+#: ``python -m pytest -m "not slow"`` is the contributors' fast loop; ``python -m pytest`` runs all.
+#: A test of another module that needs real MNIST (the ``real_mnist_dir`` fixture) is slow too, and
+#: a single slow test elsewhere carries ``@pytest.mark.slow`` itself.
+INTEGRATION_MODULES = frozenset({
+    "test_crosscheck_jax.py", "test_crosscheck_torch.py", "test_data_real.py",
+    "test_doc_outputs.py", "test_examples.py", "test_figures.py", "test_helmholtz.py",
+    "test_interrupt.py", "test_optim_torch.py", "test_reproduce.py", "test_reproduce_real.py",
+    "test_studies.py", "test_train_real.py", "test_verify_ci.py", "test_verify_hostile_inputs.py",
+    "test_walkthrough.py", "test_what_hc_measures.py",
+})
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the integration tests ``slow`` (see :data:`INTEGRATION_MODULES`)."""
+    slow = pytest.mark.slow
+    for item in items:
+        if item.path.name in INTEGRATION_MODULES or "real_mnist_dir" in getattr(
+                item, "fixturenames", ()):
+            item.add_marker(slow)
+
 
 @pytest.fixture
 def real_mnist_dir() -> Path:

@@ -11,6 +11,15 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
 
+#: work-process wording that says how the code came about instead of what it does (the product
+#: speaks of the product: tests/test_suite_layout.py scans every tracked file but this one)
+PROCESS_WORDS = re.compile(
+    r"\bissues? ?#?\d+|\(issue\b|\breview(?:ed)? rounds?\b|\bround \d+\b|review_r\d"
+    r"|\b(?:math|model|data|side|every|verify|experiment) rooms?\b|\brooms\b|hardening"
+    r"|\b(?:this|last|next|previous|earlier) (?:round|session)\b", re.I)
+#: the changelog is stricter: it never mentions how work was organised at all
+CHANGELOG_PROCESS_WORDS = re.compile(r"\b(?:issues?|rounds?|sessions?|rooms?|hardening)\b", re.I)
+
 
 def example_module(name: str):
     """Import ``examples/<name>.py`` as a module (the examples folder is not a package)."""

@@ -22,11 +22,16 @@ Why ``1/batch_size``: with Adam (invariant to rescaling the whole loss, up to ``
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
+from .. import regularizers
 from ..prune import ACCURACY_TARGETS, n_points
+from ..train import TrainConfig
+from ..validation import fields
 
-__all__ = ["Variant", "ReproSettings", "PRESETS", "PAPER", "SENSITIVITY_DATA", "variants_for"]
+__all__ = ["Variant", "ReproSettings", "PRESETS", "PAPER", "SENSITIVITY_DATA", "variants_for",
+           "lambda_grids", "step_checked"]
 
 #: the paper's two reported points (section 5): nonzero weights and test accuracy
 PAPER = {"sparsity": {"nonzero": 19166, "test_accuracy": 0.9601},
@@ -120,34 +125,38 @@ class ReproSettings:
     sweep_epochs: int | None = None
 
     def __post_init__(self):
-        for name, low in (("seeds", 1), ("epochs", 1), ("batch_size", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        set_ = object.__setattr__
+        out = fields.path_or_none(self.out, "out")
+        if out is None or not out.strip():
+            raise ValueError(f"out must name a directory, got {self.out!r}")
+        set_(self, "out", out)
+        if not isinstance(self.preset, str) or self.preset not in PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {self.preset!r}")
+        set_(self, "data_dir", fields.path_or_none(self.data_dir, "data_dir"))
+        for name, low in (("seeds", 1), ("epochs", 1), ("batch_size", 1), ("select_val_size", 1)):
+            set_(self, name, fields.integer(getattr(self, name), name, low))
         for name in ("select_epochs", "sweep_epochs", "train_subset"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or value < 1):
-                raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
-        n_points(self.step)                                       # raises on a bad step
+            set_(self, name, fields.optional_integer(getattr(self, name), name))
+        # the training protocol, checked by the trainer's own rules
+        protocol = TrainConfig(reg="none", epochs=self.epochs, batch_size=self.batch_size,
+                               lr=self.lr, dtype=self.dtype, hidden=self.hidden,
+                               train_subset=self.train_subset)
+        set_(self, "hidden", protocol.hidden)
+        set_(self, "lr", protocol.lr)
+        set_(self, "step", step_checked(self.step, "step"))
         if self.sensitivity_data not in SENSITIVITY_DATA:
             raise ValueError(f"sensitivity_data must be one of {', '.join(SENSITIVITY_DATA)}, "
                              f"got {self.sensitivity_data!r}")
-        known = {v.label for v in variants_for(self.batch_size)}
-        unknown = [m for m in self.methods if m not in known]
-        if unknown or not self.methods:
-            raise ValueError(f"unknown method(s) {', '.join(unknown) or '(none given)'}; "
-                             f"choose from {', '.join(sorted(known))}")
-        if not 0 < self.select_target <= 1:
-            raise ValueError(f"select_target must be an accuracy in (0, 1], got "
-                             f"{self.select_target}")
-        if not all(0 < t <= 1 for t in self.targets):
-            raise ValueError(f"targets must be accuracies in (0, 1], got {self.targets}")
-        for reg, grid in self.select_grid:
-            if not grid or any(not (lam > 0) for lam in grid):
-                raise ValueError(f"select_grid[{reg!r}] must be a non-empty list of lambdas > 0")
-        if any(not (lam > 0) for lam in self.sweep_grid):
-            raise ValueError("sweep_grid: every lambda must be > 0")
-        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        labels = tuple(v.label for v in variants_for(self.batch_size))
+        set_(self, "methods", fields.name_list(self.methods, "methods", labels, "method"))
+        set_(self, "targets", fields.real_list(self.targets, "targets", _is_accuracy,
+                                               "accuracies in (0, 1]"))
+        set_(self, "select_target", fields.real(self.select_target, "select_target",
+                                                _is_accuracy, "an accuracy in (0, 1]"))
+        set_(self, "select_grid", lambda_grids(self.select_grid, "select_grid"))
+        set_(self, "lambda_sweep", fields.flag(self.lambda_sweep, "lambda_sweep"))
+        set_(self, "sweep_grid", fields.real_list(self.sweep_grid, "sweep_grid", _is_positive,
+                                                  "lambdas > 0"))
 
     @property
     def variants(self):
@@ -165,6 +174,56 @@ class ReproSettings:
     def to_dict(self):
         """JSON-ready dict of every field."""
         return dataclasses.asdict(self)
+
+
+def _is_accuracy(v):
+    return 0 < v <= 1
+
+
+def _is_positive(v):
+    return v > 0
+
+
+def step_checked(step, name):
+    """A percentile step of the pruning sweep as a float: a number (not a bool, not a string)
+    that divides 100 (:func:`entropy_ref.prune.plan.n_points`)."""
+    if not isinstance(step, numbers.Real) or isinstance(step, bool):
+        raise ValueError(f"{name} must be a number (a percentage), got {step!r}")
+    try:
+        n_points(step)
+    except ValueError as exc:
+        raise ValueError(str(exc).replace("step", name, 1)) from None
+    return float(step)
+
+
+def lambda_grids(grids, name):
+    """``((reg, (lam, ...)), ...)`` checked: known regularizers, each once, lambdas finite > 0.
+
+    Examples
+    --------
+    >>> lambda_grids([("l1", [1e-4, 1e-3])], "select_grid")
+    (('l1', (0.0001, 0.001)),)
+    >>> lambda_grids((("l1", (0.0,)),), "select_grid")
+    Traceback (most recent call last):
+    ...
+    ValueError: select_grid['l1'] must be a list of lambdas > 0, got 0.0
+    """
+    if isinstance(grids, (str, bytes)) or not isinstance(grids, (list, tuple)):
+        raise ValueError(f"{name} must be a list of (regularizer, lambdas) pairs, got {grids!r}")
+    out = []
+    for entry in grids:
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise ValueError(f"{name} must be a list of (regularizer, lambdas) pairs, got the "
+                             f"entry {entry!r}")
+        reg, grid = entry
+        if not isinstance(reg, str) or reg not in regularizers.names():
+            raise ValueError(f"{name}: unknown regularizer {reg!r}; choose from "
+                             f"{', '.join(regularizers.names())}")
+        if reg in (r for r, _ in out):
+            raise ValueError(f"{name} has two grids for {reg!r}")
+        out.append((reg, fields.real_list(grid, f"{name}[{reg!r}]", _is_positive,
+                                          "lambdas > 0")))
+    return tuple(out)
 
 
 #: preset name -> overrides of the defaults (the ``full`` preset is the paper's setting)

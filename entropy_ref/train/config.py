@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 
 from .. import regularizers
 from ..mlp import LENET300_SIZES
+from ..validation import fields
 
 __all__ = ["TrainConfig", "DTYPES", "RESUME_MAY_CHANGE"]
 
@@ -75,37 +77,34 @@ class TrainConfig:
     layout: str | tuple = "matrix"
 
     def __post_init__(self):
-        regularizers.get(self.reg)  # raises "unknown regularizer ..., choose one of ..."
         set_ = object.__setattr__
-        set_(self, "lam", _lam(self.lam, len(self.hidden) + 1 if _is_seq(self.hidden) else None))
-        for name, low in (("epochs", 0), ("batch_size", 1), ("val_size", 0)):
-            _int(getattr(self, name), name, low)
+        regularizers.get(self.reg)  # raises "unknown regularizer ..., choose one of ..."
+        hidden = self.hidden
+        if (not isinstance(hidden, (list, tuple))
+                or not all(isinstance(h, numbers.Integral) and not isinstance(h, bool)
+                           and h >= 1 for h in hidden)):
+            raise ValueError(f"hidden must be a sequence of integer widths >= 1, got {hidden!r}")
+        set_(self, "hidden", tuple(int(h) for h in hidden))
+        set_(self, "lam", _lam(self.lam, len(self.hidden) + 1))
+        for name, low in (("epochs", 0), ("batch_size", 1), ("val_size", 0), ("seed", 0)):
+            set_(self, name, fields.integer(getattr(self, name), name, low))
         if self.train_subset is not None:
-            _int(self.train_subset, "train_subset", 1)
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
-        betas = tuple(float(b) for b in self.betas)
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas!r}")
-        set_(self, "betas", betas)
-        if not (math.isfinite(self.eps) and self.eps >= 0):
-            raise ValueError(f"eps must be a finite number >= 0, got {self.eps!r}")
-        if self.dtype not in DTYPES:
+            set_(self, "train_subset", fields.integer(self.train_subset, "train_subset", 1))
+        set_(self, "lr", fields.real(self.lr, "lr", lambda v: v > 0, "a finite number > 0"))
+        set_(self, "eps", fields.real(self.eps, "eps", lambda v: v >= 0, "a finite number >= 0"))
+        betas = self.betas
+        if not isinstance(betas, (list, tuple)) or len(betas) != 2:
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
+        set_(self, "betas", tuple(fields.real(b, "betas", lambda v: 0 <= v < 1,
+                                              "two numbers in [0, 1)") for b in betas))
+        if not isinstance(self.dtype, str) or self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if not _is_seq(self.hidden) or not all(isinstance(h, int) and h >= 1 for h in self.hidden):
-            raise ValueError(f"hidden must be a sequence of integer widths >= 1, got "
-                             f"{self.hidden!r}")
-        set_(self, "hidden", tuple(self.hidden))
         # "matrix", or one layout name per weight matrix (entropy_ref.regularizers.layout)
         set_(self, "layout", regularizers.normalize_layout(self.layout, len(self.hidden) + 1,
                                                            self.reg))
         for name in ("data_dir", "out"):
-            value = getattr(self, name)
-            if value is not None:
-                set_(self, name, str(value))
-        set_(self, "download", bool(self.download))
+            set_(self, name, fields.path_or_none(getattr(self, name), name))
+        set_(self, "download", fields.flag(self.download, "download"))
 
     @property
     def sizes(self):
@@ -119,7 +118,14 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d):
-        """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError``."""
+        """Inverse of :meth:`to_dict`: the values are checked as given, never converted.
+
+        Unknown keys, and a value of the wrong type (``"download": "no"``, ``"lr": true``,
+        ``"hidden": [true]``), raise ``ValueError`` naming the field.
+        """
+        if not isinstance(d, dict):
+            raise ValueError(f"expected an object of configuration fields, got "
+                             f"{type(d).__name__}")
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
@@ -141,27 +147,19 @@ class TrainConfig:
                 if f.name not in ignore and getattr(self, f.name) != getattr(other, f.name)]
 
 
-def _is_seq(x):
-    return isinstance(x, (list, tuple))
-
-
-def _int(value, name, low):
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-
-
 def _lam(lam, n_layers):
-    values = list(lam) if _is_seq(lam) else [lam]
-    try:
-        values = [float(v) for v in values]
-    except (TypeError, ValueError):
-        raise ValueError(f"lam must be a number or a list of numbers, got {lam!r}") from None
+    """``lam`` as a float, or a tuple of ``n_layers`` floats; finite, >= 0, never a bool or str."""
+    what = "a number or a list of numbers (one per weight matrix)"
+    values = list(lam) if isinstance(lam, (list, tuple)) else [lam]
     for v in values:
+        if not isinstance(v, numbers.Real) or isinstance(v, bool):
+            raise ValueError(f"lam must be {what}, got {lam!r}")
         if not (math.isfinite(v) and v >= 0):
             raise ValueError(f"lam must be finite and >= 0 (it weights a penalty), got {v}")
-    if not _is_seq(lam):
+    values = [float(v) for v in values]
+    if not isinstance(lam, (list, tuple)):
         return values[0]
-    if n_layers is not None and len(values) != n_layers:
+    if len(values) != n_layers:
         raise ValueError(f"lam has {len(values)} values but the network has {n_layers} weight "
                          f"matrices (give one number, or one per matrix)")
     return tuple(values)

@@ -8,5 +8,6 @@ module          checks
 ``buffers``     ``out=`` buffers: writeable, right shape and dtype, overlapping no input or output
 ``layers``      the inputs and ``out=`` buffers of :mod:`entropy_ref.layers` (fast and loop twins)
 ``adam``        the hyper-parameters, state and buffers of :mod:`entropy_ref.optim`
+``fields``      settings fields (numbers, flags, paths, lists of names): checked, never coerced
 ==============  ================================================================================
 """

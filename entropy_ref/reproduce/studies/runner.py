@@ -56,6 +56,7 @@ def run_studies(settings, study, data=None, log=print):
     data : entropy_ref.data.MNIST, optional
     log : callable
     """
+    study.check_protocol(settings)          # e.g. long_epochs beyond the protocol's epochs
     t0 = time.perf_counter()
     out = Path(settings.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,11 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ...train import TrainConfig
+from ...validation import fields
+from ..settings import lambda_grids, step_checked
 from . import registry
+from .ablation import ABLATION
 
 __all__ = ["FAIR_GRID", "StudySettings", "STUDY_PRESETS", "parse_studies"]
 
@@ -26,6 +30,13 @@ FAIR_GRID = (("sparsity", _HALF_DECADES), ("loghoyer", _HALF_DECADES),
              ("rayleigh", _HALF_DECADES + (10.0, 30.0)),
              ("l1", (3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)),
              ("hoyer", (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4)))
+
+
+#: StudySettings fields whose default is None -> the studies that use them
+_STUDY_OF = {"long_methods": ("long",), "long_seeds": ("long",), "ablation_seeds": ("ablation",),
+             "layout_seeds": ("layout",), "select_epochs": ("fair", "layout"),
+             "select_target": ("fair", "layout")}
+_TRAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 
 def parse_studies(text):
@@ -44,9 +55,11 @@ def parse_studies(text):
     if not names:
         raise ValueError("--study needs at least one study name")
     known = registry.STUDIES
-    for name in names:
+    for i, name in enumerate(names):
         if name != "all" and name not in known:
             raise ValueError(f"unknown study {name!r}; choose from {', '.join(known)}, all")
+        if name in names[:i]:
+            raise ValueError(f"study {name!r} is named twice")
     return known if "all" in names else tuple(s for s in known if s in names)
 
 
@@ -121,35 +134,76 @@ class StudySettings:
     long_seeds: int | None = None
 
     def __post_init__(self):
+        set_ = object.__setattr__
         known = registry.STUDIES
         if isinstance(self.studies, str):
             raise ValueError(f"studies must be a tuple of study names, got the string "
                              f"{self.studies!r} (parse_studies reads 'fair,long')")
-        bad = [s for s in self.studies if s not in known]
-        if bad:
-            raise ValueError(f"unknown study {bad[0]!r}; choose from {', '.join(known)}")
-        object.__setattr__(self, "studies", tuple(s for s in known if s in self.studies))
-        for reg, grid in self.fair_grid:
-            if len(grid) < 1 or any(not (lam > 0) for lam in grid):
-                raise ValueError(f"fair_grid[{reg!r}] must be a non-empty list of lambdas > 0")
-        if not all(0 < p < 100 for p in self.finetune_levels) or not self.finetune_levels:
-            raise ValueError(f"finetune_levels must be percentages in (0, 100), got "
-                             f"{self.finetune_levels}")
-        for name, low in (("finetune_epochs", 1), ("layout_permutations", 1), ("long_epochs", 1),
-                          ("long_window", 1), ("long_max", 1)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        named = fields.name_list(self.studies, "studies", known, "study")
+        set_(self, "studies", tuple(s for s in known if s in named))
+        set_(self, "fair_grid", lambda_grids(self.fair_grid, "fair_grid"))
+        set_(self, "finetune_levels", fields.real_list(
+            self.finetune_levels, "finetune_levels", lambda v: 0 < v < 100,
+            "percentages in (0, 100)"))
+        for name in ("finetune_epochs", "layout_permutations", "long_epochs", "long_window",
+                     "long_max"):
+            set_(self, name, fields.integer(getattr(self, name), name, 1))
         for name in ("long_seeds", "ablation_seeds", "layout_seeds", "select_epochs"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
-                                      or value < 1):
-                raise ValueError(f"{name} must be an integer >= 1 or None, got {value!r}")
-        if self.select_target is not None and not 0 < self.select_target <= 1:
-            raise ValueError(f"select_target must be an accuracy in (0, 1], got "
-                             f"{self.select_target}")
-        if not self.ablation_lam > 0:
-            raise ValueError(f"ablation_lam must be > 0, got {self.ablation_lam}")
+            set_(self, name, fields.optional_integer(getattr(self, name), name))
+        if self.select_target is not None:
+            set_(self, "select_target", fields.real(self.select_target, "select_target",
+                                                    lambda v: 0 < v <= 1, "an accuracy in (0, 1]"))
+        if self.select_step is not None:
+            set_(self, "select_step", step_checked(self.select_step, "select_step"))
+        set_(self, "ablation_lam", fields.real(self.ablation_lam, "ablation_lam",
+                                               lambda v: v > 0, "a finite number > 0"))
+        set_(self, "long_climb", fields.real(self.long_climb, "long_climb"))
+        set_(self, "layout_select", fields.flag(self.layout_select, "layout_select"))
+        if self.layout_reg not in self.fair_methods:
+            raise ValueError(f"layout_reg must be one of the methods of fair_grid "
+                             f"({', '.join(self.fair_methods)}): its grid is the variant's, got "
+                             f"{self.layout_reg!r}")
+        if self.layout_field is not None and self.layout_field not in _TRAIN_FIELDS:
+            raise ValueError(f"layout_field must be a TrainConfig field or None, got "
+                             f"{self.layout_field!r}")
+        if self.long_methods is not None:
+            set_(self, "long_methods", fields.name_list(
+                self.long_methods, "long_methods", self.long_candidates, "method"))
+        self._refuse_unused()
+
+    def _refuse_unused(self):
+        """Refuse a setting whose study does not run (those whose default is None: no preset
+        sets them, so a value was asked for)."""
+        runs = {study.name for study in registry.resolve(self.studies)}
+        for name, study in _STUDY_OF.items():
+            if getattr(self, name) is not None and not runs & set(study):
+                raise ValueError(f"{name} applies only to the study {' or '.join(study)}, "
+                                 f"which is not among the studies run "
+                                 f"({', '.join(sorted(runs))})")
+
+    @property
+    def long_candidates(self):
+        """What ``long_methods`` may name: the fair methods, and the ablation rows when it runs."""
+        rows = ()
+        if "ablation" in {study.name for study in registry.resolve(self.studies)}:
+            rows = tuple(f"{reg} (λ={self.ablation_lam:g})" for reg in ABLATION)
+        return self.fair_methods + rows
+
+    def check_protocol(self, settings):
+        """Refuse settings that contradict the protocol ``settings`` (a ReproSettings).
+
+        ``long`` continues the protocol's runs: it needs more epochs than they have, and has no
+        runs to continue beyond their seeds.
+        """
+        if "long" not in {study.name for study in registry.resolve(self.studies)}:
+            return
+        if self.long_epochs <= settings.epochs:
+            raise ValueError(f"long_epochs = {self.long_epochs} must exceed the protocol's "
+                             f"epochs = {settings.epochs}: the study long trains the protocol's "
+                             "runs further")
+        if self.long_seeds is not None and self.long_seeds > settings.seeds:
+            raise ValueError(f"long_seeds = {self.long_seeds} exceeds the protocol's seeds = "
+                             f"{settings.seeds}: the study long continues those runs only")
 
     @property
     def fair_methods(self):

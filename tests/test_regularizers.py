@@ -174,3 +174,48 @@ def test_the_halves_of_l_c_train_from_the_command_line(name, synthetic_mnist_dir
     _, params, history = load_run(out)
     assert len(history) == 1 and params["W"][0].dtype == np.float32
     assert all(np.isfinite(W).all() for W in params["W"])
+
+
+# ------------------------------------------------------------------ a total beyond float64
+
+
+FLOAT64_MAX = float(np.finfo(np.float64).max)
+
+
+@pytest.mark.parametrize("name", ["sparsity", "entropy", "l1", "hoyer", "loghoyer"])
+@pytest.mark.parametrize("layout", ["matrix", "receptive"])
+def test_an_overflowing_term_is_an_error_naming_it(name, layout):
+    """``lam * f(W_l)`` beyond float64 (every gradient finite) is refused, never an inf total."""
+    if layout == "receptive" and name not in regularizers.SPATIAL:
+        pytest.skip("the receptive layout applies to the Scharr-based regularizers only")
+    Ws = _weights(shapes=((8, 784), (5, 8)))
+    reg = regularizers.with_layout(regularizers.get(name),
+                                   regularizers.normalize_layout(layout, 2, name))
+    _, values, _ = reg(Ws)
+    assert abs(values[0]) > 1.1
+    with pytest.raises(ValueError) as exc:
+        reg(Ws, lam=[FLOAT64_MAX / abs(values[0]) * 1.01, 1.0])
+    text = str(exc.value)
+    assert text.startswith(f"{name}: the term of weight matrix 0, lam * f(W_0) = ")
+    assert text.endswith("overflows float64; use a smaller lam") and "\n" not in text
+
+
+@pytest.mark.parametrize("name", ["sparsity", "entropy", "l1", "hoyer", "loghoyer", "rayleigh"])
+def test_a_sum_of_finite_terms_beyond_float64_is_an_error(name):
+    Ws = _weights(shapes=((7, 9),) * 3)
+    _, values, _ = regularizers.get(name)(Ws)
+    assert len({np.sign(v) for v in values}) == 1          # the terms add up
+    lam = 0.9 * FLOAT64_MAX / max(1.0, max(abs(v) for v in values))
+    with pytest.raises(ValueError, match=f"{name}: the sum over the weight matrices overflows "
+                                         "float64 at matrix [12]"):
+        regularizers.get(name)(Ws, lam=lam)
+
+
+@pytest.mark.parametrize("kind", ["sparsity_loss", "configuration_entropy"])
+def test_penalty_sum_overflow_names_the_term(kind):
+    Ws = _weights()
+    with pytest.raises(ValueError, match=r"penalty_sum: the term of weight matrix 0, "
+                                         r"lam \* f\(W_0\) = 1e\+308 \* .* overflows float64"):
+        entropy_ref.penalty_sum(Ws, lam=1e308, kind=kind)
+    r = entropy_ref.penalty_sum(Ws, lam=1e300, kind=kind)      # large, and representable
+    assert np.isfinite(r.total) and all(np.all(np.isfinite(g)) for g in r.grads)

@@ -7,6 +7,8 @@ module supplies only its ``f(W, out) -> (value, grad)`` of one matrix.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..validation.buffers import check_out_list
@@ -109,7 +111,7 @@ def weighted_sum(f, weights, lams, outs, who: str = "regularizer"):
     (3.5, [2.0, 3.0], [array([2., 2.]), array([1., 1., 1.])])
     """
     values, grads, total = [], [], 0.0
-    for W, lam_l, buf in zip(weights, lams, outs, strict=True):
+    for l, (W, lam_l, buf) in enumerate(zip(weights, lams, outs, strict=True)):
         value, grad = f(W, buf)
         if lam_l != 1.0:
             if lam_l > 1.0:
@@ -117,8 +119,22 @@ def weighted_sum(f, weights, lams, outs, who: str = "regularizer"):
             np.multiply(grad, grad.dtype.type(lam_l), out=grad)
         values.append(float(value))
         grads.append(grad)
-        total += lam_l * float(value)
+        total = _add_term(total, lam_l, float(value), l, who)
     return total, values, grads
+
+
+def _add_term(total: float, lam: float, value: float, layer: int, who: str) -> float:
+    """``total + lam * value``, refused when the term or the sum leaves the float64 range (an
+    ``inf`` penalty beside finite gradients would be a silently wrong loss)."""
+    term = lam * value if lam else 0.0
+    if not math.isfinite(value) or not math.isfinite(term):
+        raise ValueError(f"{who}: the term of weight matrix {layer}, lam * f(W_{layer}) = "
+                         f"{lam:g} * {value:.6g}, overflows float64; use a smaller lam")
+    if not math.isfinite(total + term):
+        raise ValueError(f"{who}: the sum over the weight matrices overflows float64 at matrix "
+                         f"{layer} (sum so far {total:.6g}, plus lam * f(W_{layer}) = "
+                         f"{term:.6g}); use a smaller lam")
+    return total + term
 
 
 def _check_fits(grad: np.ndarray, lam: float, who: str) -> None:

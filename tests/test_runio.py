@@ -198,3 +198,76 @@ def test_train_start_cleans_stale_temporaries(synthetic_mnist_dir, run_dir):
     assert not stale.exists()
     assert any("removed 1 stale temporary file" in line for line in lines)
     assert not [p for p in run_dir.iterdir() if p.name.endswith(".part")]
+
+
+# ------------------------------------------------------------------ every history field
+
+
+def _history_with(run_dir, **change):
+    path = run_dir / "history.json"
+    obj = json.loads(path.read_text())
+    for key, value in change.items():
+        if value is None:
+            del obj["epochs"][0][key]
+        else:
+            obj["epochs"][0][key] = value
+    path.write_text(json.dumps(obj))
+    return path
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"abs_w_percentiles": None}, "record 1: no 'abs_w_percentiles'"),
+    ({"seconds": "3.2"}, "record 1: 'seconds' must be a finite number >= 0, got \"3.2\""),
+    ({"seconds": -1.0}, "'seconds' must be a finite number >= 0"),
+    ({"abs_w_percentiles": [float("nan")] * 101}, "'abs_w_percentiles' must be 101 finite"),
+    ({"abs_w_percentiles": list(range(100, -1, -1))}, "must be non-decreasing"),
+    ({"abs_w_percentiles": [0.1] * 100}, "'abs_w_percentiles' must be 101"),
+    ({"penalty_per_layer": [float("nan")]}, "'penalty_per_layer' must be a list of finite"),
+    ({"penalty_per_layer": [0.0, 0.0, 0.0]}, "'penalty_per_layer' has 3 values for 2 weight"),
+    ({"entropy_per_layer": ["a", 1.0]}, "'entropy_per_layer' must be a list"),
+    ({"train_ce": float("inf")}, "'train_ce' must be a finite number >= 0"),
+    ({"val_accuracy": 1.5}, "'val_accuracy' must be an accuracy in [0, 1]"),
+    ({"test_accuracy": True}, "'test_accuracy' must be an accuracy"),
+    ({"penalty": 5.0}, "'penalty' is not the sum of 'penalty_per_layer'"),
+    ({"colour": 1}, "record 1: unexpected field 'colour'"),
+])
+def test_every_history_field_is_checked(run_dir, change, needle):
+    path = _history_with(run_dir, **change)
+    with pytest.raises(CorruptFileError) as info:
+        load_run(run_dir)
+    assert needle in one_line_naming(info, path)
+
+
+def test_history_of_another_format_is_refused(run_dir):
+    path = run_dir / "history.json"
+    obj = json.loads(path.read_text())
+    obj["format"] = 3
+    path.write_text(json.dumps(obj))
+    with pytest.raises(CorruptFileError, match="'format' is 3, this version reads 1"):
+        load_run(run_dir)
+
+
+@pytest.mark.parametrize("state, needle", [
+    ({"state": {"state": -1, "inc": 1}}, "state.state must be an integer in [0, "),
+    ({"state": {"state": 2**200, "inc": 1}}, "state.state must be an integer in [0, "),
+    ({"state": {"state": 1.5, "inc": 1}}, "state.state must be an integer"),
+    ({"state": {"state": 1, "inc": 1, "x": 0}}, "'state' must be an object"),
+    ({"has_uint32": 5}, "has_uint32 must be an integer in [0, 2)"),
+    ({"uinteger": -3}, "uinteger must be an integer in [0, 4294967296)"),
+    ({"bit_generator": "MT19937"}, "bit_generator 'MT19937', expected 'PCG64'"),
+    ({"extra": 1}, "expected the keys"),
+])
+def test_an_out_of_range_rng_state_is_refused(run_dir, state, needle):
+    with np.load(run_dir / "model.npz") as z:
+        current = json.loads(str(z["rng_state"]))
+    _rewrite_npz(run_dir / "model.npz", rng_state=np.array(json.dumps({**current, **state})))
+    with pytest.raises(CorruptFileError) as info:
+        load_run(run_dir)
+    text = one_line_naming(info, run_dir / "model.npz")
+    assert "invalid rng_state" in text and needle in text
+
+
+def test_a_checkpoint_without_identity_is_refused(run_dir):
+    _rewrite_npz(run_dir / "model.npz", identity=None)
+    with pytest.raises(CorruptFileError, match="no 'identity' array"):
+        load_run(run_dir)

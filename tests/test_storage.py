@@ -99,3 +99,40 @@ def test_atomic_write_cleans_stale_temporaries_of_its_target_only(tmp_path):
     atomic_write_bytes(tmp_path / "curve.csv", b"whole")
     assert not mine.exists() and other.exists()
     assert (tmp_path / "curve.csv").read_bytes() == b"whole"
+
+
+# ------------------------------------------------------------------ a full disk names the file
+
+
+def test_a_full_disk_names_the_file_being_written(tmp_path, monkeypatch):
+    import errno
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(OSError) as info:
+        atomic_write_bytes(tmp_path / "model.npz", b"x" * 100)
+    assert info.value.errno == errno.ENOSPC and info.value.filename == str(tmp_path / "model.npz")
+    assert list(tmp_path.iterdir()) == []                  # no temporary file left behind
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform != "linux",
+                    reason="needs RLIMIT_FSIZE")
+def test_a_write_beyond_the_file_size_limit_is_one_line_naming_the_path(tmp_path,
+                                                                         synthetic_mnist_dir):
+    """A real process whose files may not grow past 20 kB (like a full disk): the trainer's
+    checkpoint write fails, and the command says which file, in one line, exit 2."""
+    code = ("import resource, signal, sys\n"
+            "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+            "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
+            "from entropy_ref.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    out = tmp_path / "run"
+    proc = subprocess.run([sys.executable, "-c", code, "train", "--reg", "none", "--epochs", "1",
+                           "--hidden", "32,16", "--data-dir", str(synthetic_mnist_dir),
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    lines = [s for s in proc.stderr.splitlines() if not s.startswith("entropy_ref: note:")]
+    assert lines == [f"entropy-ref train: error: {out / 'model.npz'}: File too large"], lines
+    assert not [p for p in out.iterdir() if p.name.endswith(".part")]

@@ -77,7 +77,8 @@ def test_run_directory_contents(data, tmp_path):
                                          hist[-1]["entropy_per_layer"]))
     ck = load_checkpoint(run)
     assert ck["epoch"] == 2 and ck["opt_state"]["t"] == 2 * 6        # 600 images / batch 100
-    assert sorted(p.name for p in run.iterdir()) == ["config.json", "history.json", "model.npz"]
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "history.json", "model.npz",
+                                                     "run.json"]
 
 
 @pytest.mark.parametrize("reg", ["none", "l1"])

@@ -3,7 +3,8 @@
 A file is written to a hidden temporary file in the same directory, flushed to disk, then moved
 into place with ``os.replace``: an interrupt or a crash leaves either the old file or the new
 one, never half a file, and no temporary file behind. New files get the usual permissions
-(``0666`` minus the umask), like ``open(path, "w")``.
+(``0666`` minus the umask), like ``open(path, "w")``. A write that fails for lack of space (or any
+``OSError`` that names no file) is re-raised naming the target file.
 
 Only a SIGKILL (or a power loss) between creating the temporary file and moving it into place can
 leave a temporary file behind. Its name, ``.<name>.<pid>-<random>.part``, records the writing
@@ -22,7 +23,11 @@ import time
 from pathlib import Path
 
 __all__ = ["create_temp", "atomic_write", "atomic_write_bytes", "atomic_write_text",
-           "clean_stale_temps"]
+           "clean_stale_temps", "FAULT_ENV"]
+
+#: environment variable of the crash-injection switch used by the tests (see :func:`atomic_write`)
+FAULT_ENV = "ENTROPY_REF_EXIT_AFTER_WRITES"
+_WRITES = 0
 
 # .<name>.<pid>-<12 hex>.part (this module's names) or .<name>.<12 hex>.part (older versions)
 _TEMP = re.compile(r"\..+\.(?:(\d+)-)?[0-9a-f]{12}\.part")
@@ -73,10 +78,29 @@ def atomic_write(path, write) -> Path:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None and exc.errno is not None:    # disk full: name the file
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _count_write(path)
     return path
+
+
+def _count_write(path) -> None:
+    """Fault injection for tests of crash safety: with ``ENTROPY_REF_EXIT_AFTER_WRITES=N`` in
+    the environment, the process ends (``os._exit(75)``, no clean-up, like a crash) right after
+    its N-th completed atomic write. Read here and nowhere else."""
+    global _WRITES
+    limit = os.environ.get(FAULT_ENV)
+    if not limit:
+        return
+    _WRITES += 1
+    if str(_WRITES) == limit.strip():
+        os._exit(75)
 
 
 def atomic_write_bytes(path, data: bytes) -> Path:

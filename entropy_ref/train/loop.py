@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -10,12 +11,16 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import regularizers
+from ..data import data_fingerprint, load_mnist
+from ..storage.lock import lock_directory
 from ..validation.weights import broadcast_lam
-from ..mlp import accuracy, check_params, init_mlp, layer_sizes, n_weights
-from ..optim import AdamHP, adam_init
-from . import runio
+from ..mlp import accuracy, n_weights
+from ..optim import AdamHP
+from . import runio, runrecord
 from .config import TrainConfig
+from .identity import run_identity
 from .progress import InEpochProgress, epoch_line, format_duration
+from .start import check_out, start
 from .stats import epoch_record
 from .step import TrainingDivergedError, pack_state, run_epoch
 
@@ -104,36 +109,6 @@ def _diverged(exc, epoch, config):
     return f"training diverged in epoch {epoch}: {what}; {hint}"
 
 
-def _start(config, run_dir, resume, log):
-    """Fresh state, or ``run_dir``'s checkpoint: ``(params, opt_state, epoch, rng, history)``."""
-    if run_dir is not None:
-        runio.clean_run_dir(run_dir, log)      # temporaries of a writer killed mid-write
-    if run_dir is not None and (run_dir / runio.MODEL).exists():
-        if not resume:
-            raise ValueError(f"{run_dir} already holds a run (model.npz); pass --resume to "
-                             f"continue it, or choose another --out")
-        saved = runio.load_config(run_dir)
-        diffs = saved.differences(config)
-        if diffs:
-            what = "; ".join(f"{n}: saved {a!r}, given {b!r}" for n, a, b in diffs)
-            raise ValueError(f"cannot resume {run_dir}: the settings differ ({what})")
-        ck = runio.load_checkpoint(run_dir, config.sizes, config.dtype)
-        params = ck["params"]
-        check_params(params)
-        if layer_sizes(params) != config.sizes or params["W"][0].dtype != np.dtype(config.dtype):
-            raise ValueError(f"{run_dir}/model.npz does not match config.json (sizes or dtype)")
-        rng = np.random.default_rng()
-        rng.bit_generator.state = ck["rng_state"]
-        history = runio.load_history(run_dir, ck["epoch"])
-        log(f"resuming {run_dir} after epoch {ck['epoch']}")
-        return params, ck["opt_state"], ck["epoch"], rng, history
-    if resume:
-        log("nothing to resume" + (f" in {run_dir}" if run_dir else "") + ": starting afresh")
-    rng = np.random.default_rng(config.seed)      # initialisation, then shuffling
-    params = init_mlp(config.sizes, rng, np.dtype(config.dtype))
-    return params, adam_init(params), 0, rng, []
-
-
 def train(config, data=None, log=print, resume=False, progress=None):
     """Train LeNet300 (or ``config.hidden``) on MNIST with Adam and ``config.reg``.
 
@@ -145,14 +120,21 @@ def train(config, data=None, log=print, resume=False, progress=None):
     log : callable, default print
         Receives every line the trainer reports; ``lambda *a: None`` silences it.
     resume : bool, default False
-        Continue the checkpoint in ``config.out`` (bit-identical to an uninterrupted run). Without
-        it, an existing checkpoint there is an error rather than being overwritten.
+        Continue the checkpoint in ``config.out`` (bit-identical to an uninterrupted run); it must
+        be a checkpoint of the same settings and data (:mod:`.start`). Without it, an existing
+        checkpoint there is an error rather than being overwritten.
     progress : bool, optional
         In-epoch progress on stderr; default: only when stderr is a terminal.
 
     Returns
     -------
     RunResult
+
+    Notes
+    -----
+    With ``config.out``, the run directory is locked while it is written (a second writer gets
+    one line naming this one), and after every epoch ``history.json``, ``model.npz`` and the
+    commit record ``run.json`` are written, in that order (:mod:`.runio`).
 
     Examples
     --------
@@ -165,24 +147,35 @@ def train(config, data=None, log=print, resume=False, progress=None):
     (2, True)
     """
     _check_config(config)
+    run_dir = None if config.out is None else Path(config.out)
+    with nullcontext() if run_dir is None else lock_directory(run_dir):
+        return _train(config, data, log, resume, progress, run_dir)
+
+
+def _train(config, data, log, resume, progress, run_dir):
+    """:func:`train` once the run directory (if any) is locked."""
     reg = regularizers.with_layout(regularizers.get(config.reg), config.layout)
     lams = broadcast_lam(config.lam, len(config.sizes) - 1, config.reg)
-    run_dir = None if config.out is None else Path(config.out)
-    params, opt_state, epoch0, rng, history = _start(config, run_dir, resume, log)
+    check_out(run_dir, resume, log)
+    if data is None:
+        data = load_mnist(config.data_dir, download=config.download)
+    identity = run_identity(config, data_fingerprint(data))
+    params, opt_state, epoch0, rng, history = start(config, run_dir, resume, log, identity)
     _log_configuration(config, params, log)
     if epoch0 >= config.epochs:
         log(f"nothing to do: the run already has {epoch0} of {config.epochs} epochs")
+        if run_dir is not None:
+            runrecord.ensure_committed(run_dir, config, identity, epoch0)
         return RunResult(config, params, history, run_dir, opt_state)
     ds = prepare_data(config, data)
     log(f"  data         = {len(ds.X_train):,} training, "
         f"{0 if ds.X_val is None else len(ds.X_val):,} validation, {len(ds.X_test):,} test images")
     if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
         runio.write_json(run_dir / runio.CONFIG, config.to_dict())
         log(f"  saved to     {run_dir / runio.CONFIG}")
     hp = AdamHP(lr=config.lr, beta1=config.betas[0], beta2=config.betas[1], eps=config.eps)
     state = pack_state(params, opt_state, min(config.batch_size, len(ds.X_train)))
-    run = _Run(config, ds, state, rng, reg, lams, hp, run_dir, history, log, progress)
+    run = _Run(config, ds, state, rng, reg, lams, hp, run_dir, history, log, progress, identity)
     durations = run.epochs(epoch0)
     log(f"done: {len(durations)} epoch(s) in {format_duration(sum(durations))}, "
         f"test accuracy {100 * history[-1]['test_accuracy']:.2f}%")
@@ -220,6 +213,7 @@ class _Run:
     history: list
     log: object
     progress: bool | None
+    identity: dict
 
     def epochs(self, epoch0: int) -> list:
         """Train epochs ``epoch0 + 1 .. config.epochs``, checkpointing each; their durations."""
@@ -229,10 +223,11 @@ class _Run:
                 t0 = time.perf_counter()
                 record = self.epoch(epoch)
                 self.history.append(record)
-                if self.run_dir is not None:
-                    runio.write_history(self.run_dir, self.history)   # history first,
-                    runio.save_checkpoint(self.run_dir, self.state.params,  # checkpoint last
-                                          self.state.opt_state, epoch, self.rng)
+                if self.run_dir is not None:     # history, checkpoint, then the record
+                    runio.write_history(self.run_dir, self.history)
+                    runio.save_checkpoint(self.run_dir, self.state.params, self.state.opt_state,
+                                          epoch, self.rng, self.identity)
+                    runrecord.commit_run(self.run_dir, self.identity, epoch)
                     saved = epoch
                 durations.append(time.perf_counter() - t0)
                 eta = float(np.mean(durations)) * (config.epochs - epoch)

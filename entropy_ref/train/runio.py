@@ -1,21 +1,30 @@
-"""Run-directory I/O: ``config.json``, ``history.json`` and ``model.npz``, all written atomically.
+"""Run-directory I/O: ``config.json``, ``history.json``, ``model.npz`` and the commit record ``run.json``.
 
 Layout of ``RUN_DIR``:
 
 ``config.json``
-    :meth:`TrainConfig.to_dict`, written once when the run starts.
+    :meth:`TrainConfig.to_dict`, written when the run starts (and when it is resumed).
 ``history.json``
     ``{"format": 1, "epochs": [record, ...]}`` with one record per completed epoch (see
-    :func:`entropy_ref.train.stats.epoch_record`).
+    :func:`entropy_ref.train.stats.epoch_record`; read back by :mod:`.history`).
 ``model.npz``
     ``W0, W1, ..., b0, b1, ...`` (float arrays), ``adam_t``, ``adam_m_W0``, ``adam_v_W0``, ...,
-    ``epoch`` (completed epochs) and ``rng_state`` (JSON of the shuffling generator's
-    ``bit_generator.state``). Loadable with plain ``numpy.load``.
+    ``epoch`` (completed epochs), ``rng_state`` (JSON of the shuffling generator's
+    ``bit_generator.state``) and ``identity`` (JSON of the run's trajectory, :mod:`.identity`:
+    every setting but the epochs, and the data fingerprint). Loadable with plain ``numpy.load``.
+``run.json``
+    The commit record (:mod:`entropy_ref.storage.commit`): the run's identity, the epochs done,
+    and the size and SHA-256 of the three files above. Written last.
+``.lock``
+    Held while a process writes the directory (:mod:`entropy_ref.storage.lock`).
 
 Every file is written to a temporary file in the same directory and moved into place with
 ``os.replace``, so an interrupted run (Ctrl-C, crash, power loss) leaves the previous complete
-version. After each epoch ``history.json`` is written first and ``model.npz`` last: the checkpoint
-is the commit point, and :func:`load_checkpoint` drops history records past its epoch.
+version. After each epoch ``history.json`` is written first, ``model.npz`` second and
+``run.json`` last. The checkpoint is self-contained (it names its run), so a run resumes from it
+whichever write was interrupted (:func:`load_checkpoint` drops history records past its epoch);
+a run counts as *finished* for reuse only when ``run.json`` matches every file
+(:func:`entropy_ref.train.runrecord.committed_run`).
 """
 
 from __future__ import annotations
@@ -30,13 +39,16 @@ import numpy as np
 from ..storage.atomic import atomic_write_bytes, clean_stale_temps
 from ..storage.readers import corrupt, read_json, read_npz
 from .config import TrainConfig
+from .history import HISTORY, load_history, write_history
+from .identity import mismatch, run_identity, trajectory
 
-__all__ = ["CONFIG", "HISTORY", "MODEL", "atomic_write_bytes", "write_json", "read_json",
-           "save_checkpoint", "load_checkpoint", "load_history", "write_history", "load_config",
-           "load_run", "clean_run_dir"]
+__all__ = ["CONFIG", "HISTORY", "MODEL", "RUN_RECORD", "atomic_write_bytes", "write_json",
+           "read_json", "save_checkpoint", "load_checkpoint", "load_history", "write_history",
+           "load_config", "load_run", "clean_run_dir"]
 
-CONFIG, HISTORY, MODEL = "config.json", "history.json", "model.npz"
-_FORMAT = 1
+CONFIG, MODEL, RUN_RECORD = "config.json", "model.npz", "run.json"
+#: checkpoint format (2: with the run's ``identity``)
+_FORMAT = 2
 
 
 def write_json(path, obj):
@@ -44,8 +56,10 @@ def write_json(path, obj):
     atomic_write_bytes(path, (json.dumps(obj, indent=1) + "\n").encode())
 
 
-def save_checkpoint(run_dir, params, opt_state, epoch, rng):
-    """Atomically write ``model.npz``: parameters, Adam state, completed epochs, RNG state.
+def save_checkpoint(run_dir, params, opt_state, epoch, rng, identity=None):
+    """Atomically write ``model.npz``: parameters, Adam state, completed epochs, RNG state and
+    the run's trajectory (``identity`` without its epochs; ``None`` records no identity, and such
+    a checkpoint cannot be resumed).
 
     Examples
     --------
@@ -60,7 +74,9 @@ def save_checkpoint(run_dir, params, opt_state, epoch, rng):
     """
     arrays = {"format": np.array(_FORMAT), "epoch": np.array(int(epoch)),
               "adam_t": np.array(int(opt_state["t"])),
-              "rng_state": np.array(json.dumps(rng.bit_generator.state))}
+              "rng_state": np.array(json.dumps(rng.bit_generator.state)),
+              "identity": np.array(json.dumps(None if identity is None
+                                              else trajectory(identity)))}
     for key in ("W", "b"):
         for l, a in enumerate(params[key]):
             arrays[f"{key}{l}"] = a
@@ -71,20 +87,23 @@ def save_checkpoint(run_dir, params, opt_state, epoch, rng):
     atomic_write_bytes(Path(run_dir) / MODEL, buf.getvalue())
 
 
-_SCALARS = {"format": "i", "epoch": "i", "adam_t": "i", "rng_state": "U"}
+_SCALARS = {"format": "i", "epoch": "i", "adam_t": "i", "rng_state": "U", "identity": "U"}
 
 
 def _checkpoint_problem(headers, sizes, dtype):
     """What is wrong with the declared arrays of a checkpoint (None if nothing), before reading."""
     for key, kind in _SCALARS.items():
         if key not in headers:
+            if key == "identity":
+                continue                    # format 1: refused by its format number below
             return f"no {key!r} array"
         shape, dt = headers[key]
         if shape != () or dt.kind not in ("iu" if kind == "i" else "U"):
             return f"{key!r} is {dt} of shape {shape}, expected a single " + (
                 "integer" if kind == "i" else "string")
-    if headers["rng_state"][1].itemsize > 2**20:
-        return "'rng_state' is implausibly long"
+    for key in ("rng_state", "identity"):
+        if key in headers and headers[key][1].itemsize > 2**20:
+            return f"{key!r} is implausibly long"
     n = 0
     while f"W{n}" in headers:
         n += 1
@@ -125,11 +144,12 @@ def _checkpoint_problem(headers, sizes, dtype):
 
 
 def load_checkpoint(run_dir, sizes=None, dtype=None):
-    """Read ``model.npz`` back: ``{"params", "opt_state", "epoch", "rng_state"}``.
+    """Read ``model.npz`` back: ``{"params", "opt_state", "epoch", "rng_state", "identity"}``.
 
     Every array header is checked before any data is read (names, shapes chaining layer to
     layer, Adam moments shaped like their parameters, and ``sizes``/``dtype`` when given), then
-    the values (``epoch >= 0``, ``adam_t >= 0``, a valid generator state).
+    the values (finite, ``epoch >= 0``, ``adam_t >= 0``, a PCG64 generator state whose every
+    field is in range, an identity object).
 
     Parameters
     ----------
@@ -165,6 +185,8 @@ def load_checkpoint(run_dir, sizes=None, dtype=None):
     epoch, fmt = int(data["epoch"]), int(data["format"])
     if fmt != _FORMAT:
         raise corrupt(path, "checkpoint", f"format {fmt}, this version reads format {_FORMAT}")
+    if "identity" not in data:
+        raise corrupt(path, "checkpoint", "no 'identity' array")
     for key, a in data.items():   # nothing to resume or prune from (and not a lambda problem)
         if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
             raise corrupt(path, "checkpoint", f"{key} has {int(np.sum(~np.isfinite(a)))} "
@@ -174,47 +196,55 @@ def load_checkpoint(run_dir, sizes=None, dtype=None):
     if epoch < 0 or opt_state["t"] < 0:
         raise corrupt(path, "checkpoint", f"epoch {epoch} and Adam step {opt_state['t']}; "
                       "both must be >= 0")
+    return {"params": params, "opt_state": opt_state, "epoch": epoch,
+            "rng_state": _rng_state(path, str(data["rng_state"])),
+            "identity": _identity(path, str(data["identity"]))}
+
+
+_PCG64_KEYS = {"bit_generator", "state", "has_uint32", "uinteger"}
+
+
+def _rng_state(path, text):
+    """The generator state of a checkpoint, every field checked before it is used."""
+    def bad(why):
+        return corrupt(path, "checkpoint", f"invalid rng_state: {why}")
+
     try:
-        rng_state = json.loads(str(data["rng_state"]))
-        np.random.default_rng().bit_generator.state = rng_state
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-        raise corrupt(path, "checkpoint", f"invalid rng_state: {type(exc).__name__}: {exc}") \
+        state = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise bad(f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(state, dict) or set(state) != _PCG64_KEYS:
+        raise bad(f"expected the keys {', '.join(sorted(_PCG64_KEYS))}")
+    if state["bit_generator"] != "PCG64":
+        raise bad(f"bit_generator {state['bit_generator']!r}, expected 'PCG64'")
+    inner = state["state"]
+    if not isinstance(inner, dict) or set(inner) != {"state", "inc"}:
+        raise bad("'state' must be an object with the integers 'state' and 'inc'")
+    for name, value, bound in (("state.state", inner["state"], 2**128),
+                               ("state.inc", inner["inc"], 2**128),
+                               ("has_uint32", state["has_uint32"], 2),
+                               ("uinteger", state["uinteger"], 2**32)):
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < bound:
+            raise bad(f"{name} must be an integer in [0, {bound}), got {value!r:.40}")
+    try:
+        np.random.default_rng().bit_generator.state = state
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        raise bad(f"{type(exc).__name__}: {exc}") from None
+    return state
+
+
+def _identity(path, text):
+    """The trajectory identity a checkpoint records (None: it records none)."""
+    try:
+        ident = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise corrupt(path, "checkpoint", f"invalid identity: {type(exc).__name__}: {exc}") \
             from None
-    return {"params": params, "opt_state": opt_state, "epoch": epoch, "rng_state": rng_state}
-
-
-def load_history(run_dir, epoch=None):
-    """History records of a run dir (``[]`` if absent), truncated to ``epoch`` records if given.
-
-    Each record must be an object whose ``"epoch"`` counts 1, 2, ... and whose
-    ``"test_accuracy"`` is a number in [0, 1]; anything else is a :class:`CorruptFileError`.
-    """
-    path = Path(run_dir) / HISTORY
-    if not path.is_file():
-        records = []
-    else:
-        obj = read_json(path, "history")
-        if not isinstance(obj.get("epochs"), list):
-            raise corrupt(path, "history", "expected an object with an 'epochs' list")
-        records = obj["epochs"]
-        for i, r in enumerate(records, 1):
-            acc = r.get("test_accuracy") if isinstance(r, dict) else None
-            if (not isinstance(r, dict) or r.get("epoch") != i or isinstance(acc, bool)
-                    or not isinstance(acc, (int, float)) or not 0 <= acc <= 1):
-                raise corrupt(path, "history", f"record {i} is not the record of epoch {i} "
-                              "with a test_accuracy in [0, 1]")
-    if epoch is not None:
-        if len(records) < epoch:
-            raise corrupt(path, "history", f"{len(records)} epoch records but the checkpoint is "
-                          f"at epoch {epoch}" if path.is_file() else "the file is missing, but "
-                          f"the checkpoint is at epoch {epoch}")
-        records = records[:epoch]
-    return records
-
-
-def write_history(run_dir, records):
-    """Atomically write ``history.json``."""
-    write_json(Path(run_dir) / HISTORY, {"format": _FORMAT, "epochs": records})
+    if ident is not None and not (isinstance(ident, dict) and isinstance(ident.get("config"),
+                                                                         dict)):
+        raise corrupt(path, "checkpoint", "invalid identity: expected an object with a "
+                      "'config' object")
+    return ident
 
 
 def load_config(run_dir):
@@ -232,6 +262,11 @@ def load_config(run_dir):
 def load_run(run_dir):
     """Load a finished or interrupted run: ``(config, params, history)``.
 
+    Every file is checked (:func:`load_config`, :func:`load_checkpoint`,
+    :func:`~.history.load_history`), and the checkpoint must have been trained with the settings
+    of ``config.json`` (two writers mixing one run's settings with another's weights are caught
+    here). The history is cut back to the checkpoint's epoch.
+
     Parameters
     ----------
     run_dir : str or path-like
@@ -246,7 +281,13 @@ def load_run(run_dir):
     """
     config = load_config(run_dir)
     ck = load_checkpoint(run_dir, config.sizes, config.dtype)
-    return config, ck["params"], load_history(run_dir, ck["epoch"])
+    if ck["identity"] is not None:         # the same settings, whatever the data
+        problem = mismatch(ck["identity"],
+                           trajectory(run_identity(config, ck["identity"].get("data"))))
+        if problem:
+            raise corrupt(Path(run_dir) / MODEL, "checkpoint",
+                          f"it does not belong to {CONFIG}: {problem}")
+    return config, ck["params"], load_history(run_dir, ck["epoch"], len(config.sizes) - 1)
 
 
 def clean_run_dir(run_dir, log=None):

@@ -22,7 +22,7 @@ import entropy_ref.cli.train
 import entropy_ref.data
 import entropy_ref.train.loop
 from entropy_ref.cli import main
-from helpers import cli_error_line, run_as_nobody
+from helpers import cli_error_line, repo_env, run_as_nobody
 
 
 FAST = ["--hidden", "8", "--lr", "1e-3", "--batch-size", "50"]
@@ -241,3 +241,39 @@ def test_output_piped_into_a_closed_pipe_exits_quietly():
         shell=True, capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip(), "head printed the first line"
     assert proc.stderr == "", proc.stderr
+
+
+#: ``python -m entropy_ref`` for a user id without a password-database entry (as in containers
+#: run with an arbitrary uid): ``pwd.getpwuid`` fails, so with HOME unset no home is known
+NO_PASSWD_ENTRY = r"""
+import pwd, runpy, sys
+def missing(uid):
+    raise KeyError(f"getpwuid(): uid not found: {uid}")
+pwd.getpwuid = missing
+sys.argv = ["entropy-ref", *sys.argv[1:]]
+runpy.run_module("entropy_ref", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "--epochs", "1"], "no user cache directory to look for MNIST in: the home "
+     "directory is unknown (HOME is not set and user id {uid} has no entry in the password "
+     "database); set ENTROPY_REF_DATA or pass --data-dir (or set XDG_CACHE_HOME or HOME)"),
+    (["train", "--download"], "no user cache directory to look for MNIST in"),
+    (["reproduce", "--preset", "tiny"], "no user cache directory to look for MNIST in"),
+    (["train", "--data-dir", "~/mnist"], "--data-dir ~/mnist: cannot expand '~': the home "
+     "directory is unknown"),
+])
+def test_no_home_directory_is_one_line_saying_what_to_set(tmp_path, args, message):
+    env = {k: v for k, v in repo_env().items()
+           if k not in ("HOME", "XDG_CACHE_HOME", "ENTROPY_REF_DATA")}
+    env["MPLCONFIGDIR"] = str(tmp_path / "mpl")       # matplotlib's own notice, not ours
+    command = args[0]
+    proc = subprocess.run([sys.executable, "-c", NO_PASSWD_ENTRY, *args,
+                           "--out", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    lines = [s for s in proc.stderr.splitlines() if s.strip()]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0].startswith(f"entropy-ref {command}: error: "), lines
+    assert message.format(uid=os.getuid()) in lines[0]
+    assert not (tmp_path / "out").exists() or command == "reproduce"

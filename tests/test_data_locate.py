@@ -16,6 +16,7 @@ from entropy_ref.data import (MNIST, MNIST_FILES, MNISTNotFoundError, default_ca
                               find_mnist_dir, load_mnist, md5_file, to_features,
                               write_synthetic_mnist)
 from entropy_ref.data import locate as locate_module
+from entropy_ref.data.places import NoHomeError, expand_home, search_dirs
 
 
 @pytest.fixture
@@ -44,6 +45,47 @@ def test_cache_dir_defaults_to_home_cache(env, monkeypatch, xdg):
     else:
         monkeypatch.setenv("XDG_CACHE_HOME", xdg)  # empty or relative: ignored (XDG spec)
     assert default_cache_dir() == env / "home" / ".cache" / "entropy_ref" / "mnist"
+
+
+@pytest.fixture
+def no_home(env, monkeypatch):
+    """No home directory: HOME unset and this user id missing from the password database."""
+    import pwd
+
+    def missing(uid):
+        raise KeyError(f"getpwuid(): uid not found: {uid}")
+    monkeypatch.delenv("HOME")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(pwd, "getpwuid", missing)
+    return env
+
+
+def test_without_a_home_the_cache_dir_says_what_to_set(no_home):
+    with pytest.raises(NoHomeError) as exc:
+        default_cache_dir()
+    text = str(exc.value)
+    assert "\n" not in text and "HOME is not set" in text and "password database" in text
+    assert "set ENTROPY_REF_DATA or pass --data-dir (or set XDG_CACHE_HOME or HOME)" in text
+    with pytest.raises(NoHomeError, match="set ENTROPY_REF_DATA or pass --data-dir"):
+        load_mnist()
+    with pytest.raises(NoHomeError, match="set ENTROPY_REF_DATA or pass --data-dir"):
+        load_mnist(download=True)
+
+
+def test_without_a_home_the_other_places_still_work(no_home, monkeypatch):
+    data = _fill(no_home / "via_env")
+    monkeypatch.setenv("ENTROPY_REF_DATA", str(data))
+    assert search_dirs() == [(data, "$ENTROPY_REF_DATA")]        # the cache is left out
+    assert find_mnist_dir() == data and find_mnist_dir(data) == data
+    monkeypatch.setenv("XDG_CACHE_HOME", str(no_home / "xdg"))   # XDG needs no home
+    assert default_cache_dir() == no_home / "xdg" / "entropy_ref" / "mnist"
+
+
+def test_without_a_home_a_tilde_is_an_error_naming_the_path(no_home):
+    with pytest.raises(NoHomeError, match=r"data_dir ~/mnist: cannot expand '~': the home "
+                                          r"directory is unknown .*; give the path without '~'"):
+        find_mnist_dir("~/mnist")
+    assert expand_home("/abs/mnist", "x") == Path("/abs/mnist")
 
 
 # ---------------------------------------------------------------------------- lookup order

@@ -12,7 +12,7 @@ import pytest
 import entropy_ref.train.loop
 from entropy_ref.cli import main
 from entropy_ref.train import load_run
-from helpers import cli_error_line
+from helpers import cli_error_line, repo_env
 
 FAST = ["--hidden", "16,8", "--lr", "1e-3"]
 
@@ -136,9 +136,62 @@ def _diverging(monkeypatch):
 def test_divergence_hint_names_what_to_change(synthetic_mnist_dir, tmp_path, capsys,
                                               monkeypatch, reg, lam, hint):
     _diverging(monkeypatch)
-    line = cli_error_line(capsys, ["train", "--reg", reg, "--lam", lam, "--epochs", "1",
+    weight = [] if reg == "none" else ["--lam", lam]       # --lam has no effect without a penalty
+    line = cli_error_line(capsys, ["train", "--reg", reg, *weight, "--epochs", "1",
                                    "--data-dir", str(synthetic_mnist_dir),
                                    "--out", str(tmp_path / "r"), *FAST])
     assert line.endswith("training diverged in epoch 1: the cross-entropy became nan at step 2; "
                          + hint)
     assert (reg == "none") == ("--lam" not in line)
+
+
+def _train_W_error(tmp_path, data_dir, *args):
+    """``python -W error -m entropy_ref train ...`` (every warning an error): (rc, error lines)."""
+    proc = subprocess.run([sys.executable, "-W", "error", "-m", "entropy_ref", "train",
+                           "--data-dir", str(data_dir), "--hidden", "16,8", *args],
+                          capture_output=True, text=True, timeout=300, env=repo_env())
+    lines = [s for s in proc.stderr.splitlines()
+             if s.strip() and not s.startswith("entropy_ref: note:")]
+    return proc.returncode, lines
+
+
+@pytest.mark.parametrize("reg, hint", [
+    ("none", "try a smaller learning rate (--lr, now 1e+30)"),
+    ("sparsity", "try a smaller penalty weight (--lam, now lambda = 1.0: the sparsity penalty's "
+                 "gradient scales with lambda) or a smaller learning rate (--lr, now 1e+30)"),
+])
+def test_divergence_under_python_W_error_is_one_line(synthetic_mnist_dir, tmp_path, reg, hint):
+    """Warnings made errors: numpy's overflow is raised mid-step, and reported as divergence."""
+    rc, lines = _train_W_error(tmp_path, synthetic_mnist_dir, "--reg", reg, "--lr", "1e30",
+                               "--epochs", "2", "--out", str(tmp_path / "r"))
+    assert rc == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("entropy-ref train: error: training diverged in epoch 1: the "
+                               "float computation failed at step 2 (overflow encountered in "
+                               "matmul; the cross-entropy loss was "), lines
+    assert lines[0].endswith(f" at step 1); {hint}"), lines
+
+
+def test_a_normal_run_under_python_W_error_finishes(synthetic_mnist_dir, tmp_path):
+    rc, lines = _train_W_error(tmp_path, synthetic_mnist_dir, "--reg", "sparsity", "--lr", "1e-3",
+                               "--epochs", "1", "--out", str(tmp_path / "r"))
+    assert rc == 0 and lines == [], lines
+
+
+def test_lam_without_a_penalty_is_refused(synthetic_mnist_dir, tmp_path, capsys):
+    line = cli_error_line(capsys, ["train", "--reg", "none", "--lam", "0.5", "--data-dir",
+                                   str(synthetic_mnist_dir), "--out", str(tmp_path / "r")])
+    assert line.endswith("--lam has no effect with --reg none: there is no penalty to weight")
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_with_a_tilde_is_written_where_it_was_checked(synthetic_mnist_dir, tmp_path,
+                                                          monkeypatch, capsys):
+    """``--out=~/run`` (the shell leaves this ~ alone): the run goes to $HOME/run."""
+    home, cwd = tmp_path / "home", tmp_path / "cwd"
+    home.mkdir()
+    cwd.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(cwd)
+    assert main(["train", "--reg", "none", "--epochs", "1", "--out=~/run", "--data-dir",
+                 str(synthetic_mnist_dir), *FAST]) == 0
+    assert (home / "run" / "model.npz").is_file() and not (cwd / "~").exists()

@@ -74,7 +74,9 @@ def check_out_dir(path, option: str = "--out", may_exist: bool = True) -> Path:
     if path is None or str(path).strip() == "":
         raise UserError(f"{option} must name a directory, got an empty string (use '.' for the "
                         "current directory)")
-    path = Path(path).expanduser()
+    from ..data.places import expand_home
+
+    path = expand_home(path, option)
     if path.exists():
         if not path.is_dir():
             raise UserError(f"{option} {path}: exists and is not a directory")
@@ -96,7 +98,9 @@ def check_data_dir(path, option: str = "--data-dir") -> None:
         return
     if str(path).strip() == "":
         raise UserError(f"{option} must name a directory, got an empty string")
-    p = Path(path).expanduser()
+    from ..data.places import expand_home
+
+    p = expand_home(path, option)
     if p.exists() and not p.is_dir():
         raise UserError(f"{option} {p}: exists and is not a directory")
     if p.is_dir() and not os.access(p, os.R_OK | os.X_OK):
@@ -146,25 +150,42 @@ def _silence_stdout() -> None:
         pass
 
 
+#: what an interrupted command has kept, and how to continue it
+_ON_INTERRUPT = {
+    "train": "the run directory keeps every completed epoch; the same command with --resume "
+             "continues it",
+    "reproduce": "finished runs and curves are kept; run the same command again to continue",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``entropy-ref`` console script; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Entry point of the ``entropy-ref`` console script; returns the exit status.
+
+    Ctrl-C at any point from here on (importing the command, loading data, training) ends the
+    command with one line and exit status 130, never a traceback.
+    """
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:           # while the command's modules were being imported
+        print("entropy-ref: interrupted", file=sys.stderr)
+        return 130
+    command = args.command
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
-        print("entropy-ref: interrupted", file=sys.stderr)
+        hint = _ON_INTERRUPT.get(command)
+        print("entropy-ref: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 130
     except (UserError, ValueError, TypeError) as exc:
-        print(f"entropy-ref {args.command}: error: {exc}", file=sys.stderr)
+        print(f"entropy-ref {command}: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:     # `entropy-ref ... | head`: the reader left; nothing to report
         _silence_stdout()
         return 0
     except OSError as exc:      # the last line of defence: one line naming the path and cause
-        print(f"entropy-ref {args.command}: error: {os_error_line(exc)}", file=sys.stderr)
+        print(f"entropy-ref {command}: error: {os_error_line(exc)}", file=sys.stderr)
         return 2
     except MemoryError as exc:  # e.g. --hidden 1000000000: say so instead of a traceback
-        print(f"entropy-ref {args.command}: error: out of memory: {exc or 'MemoryError'} "
+        print(f"entropy-ref {command}: error: out of memory: {exc or 'MemoryError'} "
               "(smaller sizes, please)", file=sys.stderr)
         return 2

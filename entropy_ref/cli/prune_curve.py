@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from ..data import load_mnist
+from ..data.places import expand_home
 from ..prune import ACCURACY_TARGETS, accuracy_targets, fast_curve, make_plan, naive_curve
 from ..prune.plan import n_points
 from ..prune import sensitivity as weight_sensitivity
@@ -59,6 +60,7 @@ def run(args):
     check_data_dir(args.data_dir)
     if str(args.run_dir).strip() == "":
         raise UserError("RUN_DIR must name a run directory, got an empty string")
+    args.run_dir = str(expand_home(args.run_dir, "RUN_DIR"))
     try:
         config, params, history = load_run(args.run_dir)
     except FileNotFoundError as exc:

@@ -109,12 +109,14 @@ def _config(args):
         except FileNotFoundError:
             base = {}
     merged = {**base, **given}
+    if "lam" in given and merged.get("reg", _DEFAULTS.reg) == "none":
+        raise UserError("--lam has no effect with --reg none: there is no penalty to weight")
     return TrainConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in merged.items()})
 
 
 def run(args):
     """Check the paths, build the configuration, train, return 0."""
-    check_out_dir(args.out)
+    args.out = str(check_out_dir(args.out))         # '~' expanded: written where checked
     check_data_dir(args.data_dir)
     try:
         config = _config(args)

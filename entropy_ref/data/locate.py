@@ -14,6 +14,7 @@ A directory qualifies when it holds all four files of :data:`MNIST_FILES`, each 
 gzip-compressed (the canonical name) or uncompressed (the name without ``.gz``); the gzip one is
 preferred when both exist. With ``load_mnist(download=True)`` a miss downloads into the first
 place of that order.
+The places themselves, and what happens without a home directory, are :mod:`.places`'s.
 """
 
 from __future__ import annotations
@@ -28,12 +29,11 @@ import numpy as np
 
 from .download import download_mnist
 from .idx import MNIST_FILES, MNIST_MD5, MNIST_RAW_MD5, MNISTDataError, parse_idx, read_bounded
+from .places import ENV_VAR, NoHomeError, default_cache_dir, expand_home, search_dirs
 
-__all__ = ["ENV_VAR", "MNIST", "MNISTNotFoundError", "default_cache_dir", "search_dirs",
+__all__ = ["ENV_VAR", "MNIST", "MNISTNotFoundError", "NoHomeError", "expand_home",
+           "default_cache_dir", "search_dirs",
            "mnist_paths", "find_mnist_dir", "load_mnist", "validate_mnist", "to_features"]
-
-#: Environment variable naming a directory that holds the MNIST files.
-ENV_VAR = "ENTROPY_REF_DATA"
 
 _NOTICED: set[str] = set()  # directories whose non-canonical MD5 notice was already printed
 
@@ -49,38 +49,6 @@ class MNIST(NamedTuple):
     train_labels: np.ndarray  #: uint8, shape (N_train,), values 0..9
     test_images: np.ndarray   #: uint8, shape (N_test, 28, 28)
     test_labels: np.ndarray   #: uint8, shape (N_test,), values 0..9
-
-
-def default_cache_dir() -> Path:
-    """The user cache, ``$XDG_CACHE_HOME/entropy_ref/mnist`` (default ``~/.cache/...``).
-
-    A relative ``XDG_CACHE_HOME`` is ignored, as the XDG base-directory specification requires.
-
-    Examples
-    --------
-    >>> default_cache_dir().parts[-2:]
-    ('entropy_ref', 'mnist')
-    """
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "entropy_ref" / "mnist"
-
-
-def search_dirs(data_dir: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
-    """The places :func:`find_mnist_dir` looks in, in order, each with where it came from.
-
-    Examples
-    --------
-    >>> [(p.name, origin) for p, origin in search_dirs("/tmp/x")]
-    [('x', 'data_dir argument')]
-    """
-    if data_dir is not None:
-        return [(Path(data_dir).expanduser(), "data_dir argument")]
-    places = []
-    if os.environ.get(ENV_VAR):
-        places.append((Path(os.environ[ENV_VAR]).expanduser(), f"${ENV_VAR}"))
-    places.append((default_cache_dir(), "user cache"))
-    return places
 
 
 def mnist_paths(directory: str | os.PathLike) -> dict[str, Path | None]:

@@ -24,7 +24,8 @@ import numpy as np
 from ..mlp import loss_and_grads, make_workspace
 from ..optim import adam_step_inplace, pack
 
-__all__ = ["PackedState", "pack_state", "run_epoch", "TrainingDivergedError"]
+__all__ = ["PackedState", "pack_state", "run_epoch", "TrainingDivergedError",
+           "overflow_message"]
 
 
 class TrainingDivergedError(ValueError):
@@ -126,28 +127,60 @@ def run_epoch(state, X, y, rng, reg, lams, hp, progress=None, keep=None):
     perm = rng.permutation(n)
     ce_sum, pen_sums, step = 0.0, [0.0] * len(Ws), 0
     pruned = None if keep is None else np.flatnonzero(keep == 0)
+    ce = None
     for step, start in enumerate(range(0, n, bs), start=1):
         idx = perm[start:start + bs]
-        xb = np.take(X, idx, axis=0, out=state.batch[:idx.size])
-        ce, _ = loss_and_grads(params, xb, y[idx], state.workspace(idx.size))  # -> state.grads
-        if not math.isfinite(ce):
-            raise TrainingDivergedError(f"the cross-entropy became {ce} at step {step}; try a "
-                                        f"smaller learning rate")
-        ce_sum += ce * idx.size
-        if not reg.trivial:
-            total, values, rgrads = reg.penalty_and_grads(Ws, lams, state.reg_grads)
-            if not math.isfinite(total):
-                raise TrainingDivergedError(f"the {reg.name} penalty became {total} at step {step}")
-            for l, (g, r) in enumerate(zip(state.grads["W"], rgrads)):
-                g += r
-                pen_sums[l] += lams[l] * values[l]
-        if keep is not None:
-            state.flat_g *= keep                      # pruned weights get no gradient ...
-        flat_opt["t"] = state.opt_state["t"]
-        adam_step_inplace(state.flat_w, state.flat_g, flat_opt, hp, state.scratch)
-        state.opt_state["t"] = flat_opt["t"]
+        try:
+            last, ce = ce, None
+            xb = np.take(X, idx, axis=0, out=state.batch[:idx.size])
+            ce, _ = loss_and_grads(params, xb, y[idx], state.workspace(idx.size))  # -> grads
+            if not math.isfinite(ce):
+                raise TrainingDivergedError(f"the cross-entropy became {ce} at step {step}; "
+                                            f"try a smaller learning rate")
+            ce_sum += ce * idx.size
+            if not reg.trivial:
+                total, values, rgrads = reg.penalty_and_grads(Ws, lams, state.reg_grads)
+                if not math.isfinite(total):
+                    raise TrainingDivergedError(f"the {reg.name} penalty became {total} at step "
+                                                f"{step}")
+                for l, (g, r) in enumerate(zip(state.grads["W"], rgrads)):
+                    g += r
+                    pen_sums[l] += lams[l] * values[l]
+            if keep is not None:
+                state.flat_g *= keep                  # pruned weights get no gradient ...
+            flat_opt["t"] = state.opt_state["t"]
+            adam_step_inplace(state.flat_w, state.flat_g, flat_opt, hp, state.scratch)
+            state.opt_state["t"] = flat_opt["t"]
+        except RuntimeWarning as exc:                 # numpy's warnings made errors (-W error)
+            raise TrainingDivergedError(overflow_message(exc, step, ce, last)) from None
         if keep is not None:
             state.flat_w[pruned] = 0                  # ... and stay exactly zero
         if progress is not None:
             progress.update(step)
     return ce_sum, pen_sums, step
+
+
+def overflow_message(warning, step, ce=None, last=None):
+    """What a floating-point warning raised as an error during training says about the run.
+
+    Warnings are errors under ``python -W error`` (or a ``warnings`` filter): numpy's
+    "overflow encountered in matmul" is then raised where it happens instead of the loss
+    becoming NaN a moment later. The message names the step and the last cross-entropy seen.
+
+    Examples
+    --------
+    >>> text = overflow_message(RuntimeWarning("overflow encountered in matmul"), 2, last=2.3026)
+    >>> for part in text.split("; "):
+    ...     print(part)
+    the float computation failed at step 2 (overflow encountered in matmul
+    the cross-entropy loss was 2.3026 at step 1)
+    try a smaller learning rate
+    """
+    if ce is not None:
+        seen = f"; the cross-entropy loss was {ce:.5g} at this step"
+    elif last is not None:
+        seen = f"; the cross-entropy loss was {last:.5g} at step {step - 1}"
+    else:
+        seen = ""
+    return (f"the float computation failed at step {step} ({warning}{seen}); try a smaller "
+            "learning rate")

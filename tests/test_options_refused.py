@@ -223,3 +223,32 @@ def test_parse_studies_refuses_a_repeated_name():
     with pytest.raises(ValueError, match="study 'long' is named twice"):
         parse_studies("long,fair,long")
     assert parse_studies("long,all") == parse_studies("all")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--train-subset", "700"], "--train-subset: train_subset = 700 exceeds the 600 training "
+                                "images of the data"),
+    (["--train-subset", "600"], "--train-subset: train_subset = 600 exceeds the 500 training "
+                                "images the lambda selection keeps after holding out "
+                                "select_val_size = 100"),
+    (["--select-val-size", "600"], "--select-val-size: select_val_size = 600 leaves no training "
+                                   "images for the lambda selection (the data has 600)"),
+    (["--study", "fair", "--train-subset", "550"], "--train-subset: train_subset = 550 exceeds "
+                                                   "the 500 training images"),
+])
+def test_sizes_the_data_cannot_satisfy_are_refused_before_training(capsys, tmp_path,
+                                                                   synthetic_mnist_dir, args,
+                                                                   message):
+    """Checked once MNIST is loaded, not when the first run that needs them starts."""
+    line = cli_error_line(capsys, ["reproduce", "--out", str(tmp_path / "out"), "--preset", "tiny",
+                                   "--data-dir", str(synthetic_mnist_dir), *args], "reproduce")
+    assert message in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_data_without_selection():
+    settings = ReproSettings(out="x", train_subset=600, methods=("none",), **{
+        k: v for k, v in PRESETS["tiny"].items()})
+    settings.check_data(600, selection=False)
+    with pytest.raises(ValueError, match="exceeds the 500 training images"):
+        settings.check_data(600)

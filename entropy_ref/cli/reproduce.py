@@ -15,6 +15,7 @@ import argparse
 import dataclasses
 import re
 
+from ..data import load_mnist
 from ..reproduce import PRESETS, ReproSettings, reproduce, variants_for
 from ..reproduce.studies import (STUDIES, STUDY_PRESETS, StudySettings, parse_studies, resolve,
                                  run_studies)
@@ -81,6 +82,9 @@ def add_parser(subparsers):
                    "only)")
     p.add_argument("--sweep-epochs", type=int, metavar="N",
                    help="epochs of the lambda-sweep runs (with --lambda-sweep)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N",
+                   help="train independent runs in N worker processes; the numbers are the "
+                   "same for every N (each process uses one BLAS thread; default: 1)")
     _add_study_options(p)
     p.set_defaults(run=run)
     return p
@@ -219,20 +223,24 @@ def run(args):
     check_data_dir(args.data_dir)
     if args.download:
         check_download_target(args.data_dir)
+    if args.jobs < 1:
+        raise UserError(f"--jobs must be an integer >= 1 (worker processes), got {args.jobs}")
     settings = settings_from_args(args)
     study = study_from_args(args, settings) if args.study else None
     refuse_unused(args, settings)
     print("entropy-ref reproduce: settings")
     for key, value in dataclasses.asdict(settings).items():
         print(f"  {key:<17}= {value}")
-    data = None
-    if args.download:
-        from ..data import load_mnist
-        data = load_mnist(settings.data_dir, download=True)
+    data = load_mnist(settings.data_dir, download=bool(args.download))
+    selection = study is not None or any(v.lam is None for v in settings.variants)
+    try:
+        settings.check_data(len(data.train_images), selection)
+    except ValueError as exc:
+        raise _user_error(exc, _given(args, _FIELDS)) from None
     if study is not None:
         for key, value in dataclasses.asdict(study).items():
             print(f"  {key:<17}= {value}")
-        run_studies(settings, study, data=data)
+        run_studies(settings, study, data=data, jobs=args.jobs)
         return 0
-    reproduce(settings, data=data)
+    reproduce(settings, data=data, jobs=args.jobs)
     return 0

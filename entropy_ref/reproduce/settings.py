@@ -158,6 +158,26 @@ class ReproSettings:
         set_(self, "sweep_grid", fields.real_list(self.sweep_grid, "sweep_grid", _is_positive,
                                                   "lambdas > 0"))
 
+    def check_data(self, n_train, selection=True):
+        """Refuse sizes that ``n_train`` training images cannot satisfy, before any training.
+
+        ``selection``: whether validation runs (``select_val_size`` held out, the rest cut to
+        ``train_subset``) will be trained too.
+        """
+        if self.train_subset is not None and self.train_subset > n_train:
+            raise ValueError(f"train_subset = {self.train_subset} exceeds the {n_train} "
+                             "training images of the data")
+        if not selection:
+            return
+        n_fit = n_train - self.select_val_size
+        if n_fit < 1:
+            raise ValueError(f"select_val_size = {self.select_val_size} leaves no training "
+                             f"images for the lambda selection (the data has {n_train})")
+        if self.train_subset is not None and self.train_subset > n_fit:
+            raise ValueError(f"train_subset = {self.train_subset} exceeds the {n_fit} training "
+                             f"images the lambda selection keeps after holding out "
+                             f"select_val_size = {self.select_val_size}")
+
     @property
     def variants(self):
         """The selected :class:`Variant` records, in the order of ``methods``."""

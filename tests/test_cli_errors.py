@@ -277,3 +277,17 @@ def test_no_home_directory_is_one_line_saying_what_to_set(tmp_path, args, messag
     assert lines[0].startswith(f"entropy-ref {command}: error: "), lines
     assert message.format(uid=os.getuid()) in lines[0]
     assert not (tmp_path / "out").exists() or command == "reproduce"
+
+
+def test_a_name_the_terminal_cannot_print_is_one_line(tmp_path, synthetic_mnist_dir):
+    """A path that is not valid UTF-8, printed to a strict UTF-8 stdout."""
+    out = os.path.join(str(tmp_path), "run-\udcfe")            # the byte 0xfe on disk
+    proc = subprocess.run([sys.executable, "-m", "entropy_ref", "train", "--out", out,
+                           "--epochs", "1", "--data-dir", str(synthetic_mnist_dir), *FAST],
+                          capture_output=True, text=True, timeout=120,
+                          env=repo_env(PYTHONIOENCODING="utf-8:strict"))
+    lines = [s for s in proc.stderr.splitlines() if not s.startswith("entropy_ref: note:")]
+    assert proc.returncode == 2 and len(lines) == 1, proc.stderr
+    assert lines[0] == ("entropy-ref train: error: cannot print '\\udcfe' in utf-8: a path or "
+                        "argument that is not valid text; rename it, or set "
+                        "PYTHONIOENCODING=utf-8:surrogateescape")

@@ -195,3 +195,16 @@ def test_out_with_a_tilde_is_written_where_it_was_checked(synthetic_mnist_dir, t
     assert main(["train", "--reg", "none", "--epochs", "1", "--out=~/run", "--data-dir",
                  str(synthetic_mnist_dir), *FAST]) == 0
     assert (home / "run" / "model.npz").is_file() and not (cwd / "~").exists()
+
+
+def test_divergence_in_the_evaluation_under_python_W_error(synthetic_mnist_dir, tmp_path):
+    """One step per epoch: the overflow comes from evaluating the weights the step left."""
+    rc, lines = _train_W_error(tmp_path, synthetic_mnist_dir, "--reg", "none", "--lr", "1e30",
+                               "--epochs", "2", "--train-subset", "100", "--batch-size", "100",
+                               "--out", str(tmp_path / "r"))
+    assert rc == 2 and len(lines) == 1, lines
+    assert lines[0].startswith("entropy-ref train: error: training diverged in epoch 1: the "
+                               "float computation failed while evaluating the weights after "
+                               "step 1 (overflow encountered in matmul; the epoch's mean "
+                               "cross-entropy loss was "), lines
+    assert lines[0].endswith("); try a smaller learning rate (--lr, now 1e+30)")

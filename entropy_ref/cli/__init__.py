@@ -176,6 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         hint = _ON_INTERRUPT.get(command)
         print("entropy-ref: interrupted" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 130
+    except UnicodeEncodeError as exc:   # a name this terminal's encoding cannot print
+        bad = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else "?"
+        print(f"entropy-ref {command}: error: cannot print {bad!r} in {exc.encoding}: a path or "
+              "argument that is not valid text; rename it, or set PYTHONIOENCODING="
+              f"{exc.encoding}:surrogateescape", file=sys.stderr)
+        return 2
     except (UserError, ValueError, TypeError) as exc:
         print(f"entropy-ref {command}: error: {exc}", file=sys.stderr)
         return 2

@@ -22,7 +22,7 @@ from .identity import run_identity
 from .progress import InEpochProgress, epoch_line, format_duration
 from .start import check_out, start
 from .stats import epoch_record
-from .step import TrainingDivergedError, pack_state, run_epoch
+from .step import TrainingDivergedError, overflow_message, pack_state, run_epoch
 
 __all__ = ["RunResult", "Dataset", "prepare_data", "train"]
 
@@ -233,8 +233,7 @@ class _Run:
                 eta = float(np.mean(durations)) * (config.epochs - epoch)
                 self.log(epoch_line(record, config.epochs, config.reg, eta))
         except KeyboardInterrupt:
-            where = (f"; {self.run_dir} holds epoch {saved}, continue with --resume"
-                     if self.run_dir else "")
+            where = f"; {self.run_dir} holds epoch {saved}" if self.run_dir else ""
             self.log(f"interrupted during epoch {epoch}{where}")
             raise
         return durations
@@ -253,7 +252,11 @@ class _Run:
         finally:
             bar.close()
         t1 = time.perf_counter()
-        test_acc = accuracy(params, ds.X_test, ds.y_test)
-        val_acc = None if ds.X_val is None else accuracy(params, ds.X_val, ds.y_val)
-        return epoch_record(epoch, ce_sum, len(ds.X_train), pen_sums, steps, params["W"],
-                            test_acc, val_acc, t1 - t0, time.perf_counter() - t1)
+        try:
+            test_acc = accuracy(params, ds.X_test, ds.y_test)
+            val_acc = None if ds.X_val is None else accuracy(params, ds.X_val, ds.y_val)
+            return epoch_record(epoch, ce_sum, len(ds.X_train), pen_sums, steps, params["W"],
+                                test_acc, val_acc, t1 - t0, time.perf_counter() - t1)
+        except RuntimeWarning as exc:           # -W error: the weights of the last step overflow
+            what = overflow_message(exc, steps, ce_sum / len(ds.X_train), evaluating=True)
+            raise TrainingDivergedError(_diverged(what, epoch, self.config)) from None

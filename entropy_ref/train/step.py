@@ -160,12 +160,14 @@ def run_epoch(state, X, y, rng, reg, lams, hp, progress=None, keep=None):
     return ce_sum, pen_sums, step
 
 
-def overflow_message(warning, step, ce=None, last=None):
+def overflow_message(warning, step, ce=None, last=None, evaluating=False):
     """What a floating-point warning raised as an error during training says about the run.
 
     Warnings are errors under ``python -W error`` (or a ``warnings`` filter): numpy's
     "overflow encountered in matmul" is then raised where it happens instead of the loss
-    becoming NaN a moment later. The message names the step and the last cross-entropy seen.
+    becoming NaN a moment later. The message names the step and the last cross-entropy seen
+    (``evaluating``: the warning came from evaluating the weights after ``step``, the epoch's
+    last; ``ce`` is then the epoch's mean cross-entropy).
 
     Examples
     --------
@@ -176,11 +178,16 @@ def overflow_message(warning, step, ce=None, last=None):
     the cross-entropy loss was 2.3026 at step 1)
     try a smaller learning rate
     """
-    if ce is not None:
+    if evaluating:
+        where = f"while evaluating the weights after step {step}"
+    else:
+        where = f"at step {step}"
+    if evaluating and ce is not None:
+        seen = f"; the epoch's mean cross-entropy loss was {ce:.5g}"
+    elif ce is not None:
         seen = f"; the cross-entropy loss was {ce:.5g} at this step"
     elif last is not None:
         seen = f"; the cross-entropy loss was {last:.5g} at step {step - 1}"
     else:
         seen = ""
-    return (f"the float computation failed at step {step} ({warning}{seen}); try a smaller "
-            "learning rate")
+    return f"the float computation failed {where} ({warning}{seen}); try a smaller learning rate"

@@ -252,3 +252,17 @@ def test_check_data_without_selection():
     settings.check_data(600, selection=False)
     with pytest.raises(ValueError, match="exceeds the 500 training images"):
         settings.check_data(600)
+
+
+def test_every_option_is_a_setting_or_one_of_the_few_others():
+    """A new option must say where it goes (and so which modes it applies to)."""
+    import argparse
+
+    from entropy_ref.cli.reproduce import (OTHER_OPTIONS, PROTOCOL_FIELDS, STUDY_FIELDS,
+                                           add_parser)
+
+    parser = argparse.ArgumentParser()
+    sub = add_parser(parser.add_subparsers())
+    dests = {a.dest for a in sub._actions}
+    assert dests <= set(PROTOCOL_FIELDS) | set(STUDY_FIELDS) | set(OTHER_OPTIONS), dests
+    assert not set(PROTOCOL_FIELDS) & set(STUDY_FIELDS)

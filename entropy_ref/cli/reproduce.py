@@ -21,7 +21,7 @@ from ..reproduce.studies import (STUDIES, STUDY_PRESETS, StudySettings, parse_st
                                  run_studies)
 from . import UserError, check_data_dir, check_download_target, check_out_dir
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "PROTOCOL_FIELDS", "STUDY_FIELDS", "OTHER_OPTIONS"]
 
 NAME = "reproduce"
 
@@ -91,7 +91,7 @@ def add_parser(subparsers):
 
 
 def _add_study_options(p):
-    """The options of the studies (:class:`StudySettings` fields, :data:`_STUDY_FIELDS`)."""
+    """The options of the studies (:class:`StudySettings` fields, :data:`STUDY_FIELDS`)."""
     p.add_argument("--study", type=_studies, metavar="S1,S2",
                    help="run studies beyond the paper instead, in this order whatever the order "
                    f"given: {', '.join(STUDIES)}, or all; writes OUT/studies.json, "
@@ -116,11 +116,13 @@ def _add_study_options(p):
 
 #: options that set ReproSettings fields, and StudySettings fields (``select_target`` goes to the
 #: studies' settings with ``--study``, to the protocol's without)
-_FIELDS = ("seeds", "epochs", "data_dir", "train_subset", "hidden", "methods", "step",
-           "sensitivity_data", "select_epochs", "select_val_size", "select_target", "lambda_sweep",
-           "sweep_epochs")
-_STUDY_FIELDS = ("finetune_epochs", "long_epochs", "long_max", "long_methods", "ablation_seeds",
-                 "layout_seeds", "long_seeds", "layout_select")
+PROTOCOL_FIELDS = ("seeds", "epochs", "data_dir", "train_subset", "hidden", "methods", "step",
+                   "sensitivity_data", "select_epochs", "select_val_size", "select_target",
+                   "lambda_sweep", "sweep_epochs")
+STUDY_FIELDS = ("finetune_epochs", "long_epochs", "long_max", "long_methods", "ablation_seeds",
+                "layout_seeds", "long_seeds", "layout_select")
+#: options that are no settings field, and apply in every mode
+OTHER_OPTIONS = ("help", "out", "preset", "download", "study", "jobs")
 #: study options -> the study they belong to
 _STUDY_OF = {"finetune_epochs": "finetune", "long_epochs": "long", "long_max": "long",
              "long_methods": "long", "long_seeds": "long", "ablation_seeds": "ablation",
@@ -160,21 +162,21 @@ def _user_error(exc, given):
 def study_from_args(args, settings=None):
     """:class:`StudySettings` = the preset's, then the options given; checked against the
     protocol ``settings`` when given."""
-    given = _given(args, _STUDY_FIELDS)
-    if "select_target" in _given(args, _FIELDS):
+    given = _given(args, STUDY_FIELDS)
+    if "select_target" in _given(args, PROTOCOL_FIELDS):
         given["select_target"] = args.select_target
     try:
         study = StudySettings(**{**STUDY_PRESETS[args.preset], **given, "studies": args.study})
         if settings is not None:
             study.check_protocol(settings)
     except (ValueError, TypeError) as exc:
-        raise _user_error(exc, {**given, **_given(args, _FIELDS)}) from None
+        raise _user_error(exc, {**given, **_given(args, PROTOCOL_FIELDS)}) from None
     return study
 
 
 def settings_from_args(args):
     """:class:`ReproSettings` = defaults, then the preset, then the options given."""
-    given = _given(args, _FIELDS)
+    given = _given(args, PROTOCOL_FIELDS)
     if args.study:                      # the studies' own target, not the protocol's
         given.pop("select_target", None)
     try:
@@ -188,9 +190,9 @@ def refuse_unused(args, settings):
     """Refuse an option this command would ignore: study options without their study, protocol
     options with ``--study``, the sweep's without ``--lambda-sweep``, the selection's when no
     method has its lambda chosen, ``--long-max`` beside ``--long-methods``."""
-    typed = set(_given(args, _FIELDS + _STUDY_FIELDS))
+    typed = set(_given(args, PROTOCOL_FIELDS + STUDY_FIELDS))
     if not args.study:
-        study_only = sorted(typed & set(_STUDY_OF), key=_STUDY_FIELDS.index)
+        study_only = sorted(typed & set(_STUDY_OF), key=STUDY_FIELDS.index)
         if study_only:
             f = study_only[0]
             raise UserError(f"{_option(f)} applies only to --study {_STUDY_OF[f]}; without "
@@ -208,7 +210,7 @@ def refuse_unused(args, settings):
     if protocol_only:
         raise UserError(f"{_option(protocol_only[0])} applies only to the paper protocol, not "
                         "with --study (the studies choose their own methods and runs)")
-    for f in sorted(typed & set(_STUDY_OF), key=_STUDY_FIELDS.index):
+    for f in sorted(typed & set(_STUDY_OF), key=STUDY_FIELDS.index):
         if _STUDY_OF[f] not in runs:
             raise UserError(f"{_option(f)} applies only to --study {_STUDY_OF[f]}, which this "
                             f"command does not run ({', '.join(sorted(runs))})")
@@ -236,7 +238,7 @@ def run(args):
     try:
         settings.check_data(len(data.train_images), selection)
     except ValueError as exc:
-        raise _user_error(exc, _given(args, _FIELDS)) from None
+        raise _user_error(exc, _given(args, PROTOCOL_FIELDS)) from None
     if study is not None:
         for key, value in dataclasses.asdict(study).items():
             print(f"  {key:<17}= {value}")

@@ -291,3 +291,12 @@ def test_a_name_the_terminal_cannot_print_is_one_line(tmp_path, synthetic_mnist_
     assert lines[0] == ("entropy-ref train: error: cannot print '\\udcfe' in utf-8: a path or "
                         "argument that is not valid text; rename it, or set "
                         "PYTHONIOENCODING=utf-8:surrogateescape")
+
+
+def test_prune_curve_expands_a_tilde_in_run_dir(trained_run, synthetic_mnist_dir, capsys,
+                                                monkeypatch):
+    monkeypatch.setenv("HOME", str(trained_run.parent))
+    assert main(["prune-curve", f"~/{trained_run.name}", "--step", "25", "--data-dir",
+                 str(synthetic_mnist_dir)]) == 0
+    assert (trained_run / "curve.csv").is_file()
+    assert f"wrote {trained_run / 'curve.csv'}" in capsys.readouterr().out

@@ -81,7 +81,8 @@ def _start(params, masks, dtype):
     return out
 
 
-def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=None):
+def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=None,
+             after_epoch=None):
     """Fine-tune the kept weights (and the biases) of a pruned network; return new params.
 
     Parameters
@@ -95,10 +96,14 @@ def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=
     y : ndarray of int, shape (N,)
     epochs, lr, batch_size : int, float, int
         Adam on the batch-mean cross-entropy, fresh state, PyTorch's betas and eps unless ``hp``.
-    seed : int
-        Seeds the shuffling (one ``permutation`` per epoch).
+    seed : int or tuple of int
+        Seeds the shuffling (``numpy.random.default_rng(seed)``, one ``permutation`` per epoch).
     hp : entropy_ref.optim.AdamHP, optional
         Overrides ``lr`` when given; its ``eps`` must be > 0.
+    after_epoch : callable, optional
+        Called as ``after_epoch(epoch, params)`` after every epoch (``epoch`` counts from 1) with
+        a copy of the parameters at that point: the first ``k`` epochs of a longer fine-tune
+        are exactly a ``k``-epoch fine-tune (same shuffling, same Adam state).
 
     Returns
     -------
@@ -122,6 +127,9 @@ def finetune(params, masks, X, y, epochs=2, lr=1e-4, batch_size=100, seed=0, hp=
         except TrainingDivergedError as exc:
             raise TrainingDivergedError(f"finetune: {exc}") from None
         history.append(ce_sum / len(X))
+        if after_epoch is not None:
+            after_epoch(len(history), {key: [np.array(a) for a in state.params[key]]
+                                       for key in ("W", "b")})
     out = {key: [np.array(a) for a in state.params[key]] for key in ("W", "b")}
     return out, history
 

@@ -177,13 +177,6 @@ def test_a_normal_run_under_python_W_error_finishes(synthetic_mnist_dir, tmp_pat
     assert rc == 0 and lines == [], lines
 
 
-def test_lam_without_a_penalty_is_refused(synthetic_mnist_dir, tmp_path, capsys):
-    line = cli_error_line(capsys, ["train", "--reg", "none", "--lam", "0.5", "--data-dir",
-                                   str(synthetic_mnist_dir), "--out", str(tmp_path / "r")])
-    assert line.endswith("--lam has no effect with --reg none: there is no penalty to weight")
-    assert not (tmp_path / "r").exists()
-
-
 def test_out_with_a_tilde_is_written_where_it_was_checked(synthetic_mnist_dir, tmp_path,
                                                           monkeypatch, capsys):
     """``--out=~/run`` (the shell leaves this ~ alone): the run goes to $HOME/run."""

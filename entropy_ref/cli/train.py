@@ -109,8 +109,6 @@ def _config(args):
         except FileNotFoundError:
             base = {}
     merged = {**base, **given}
-    if "lam" in given and merged.get("reg", _DEFAULTS.reg) == "none":
-        raise UserError("--lam has no effect with --reg none: there is no penalty to weight")
     return TrainConfig(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in merged.items()})
 
 

@@ -7,9 +7,11 @@ are written as ``curve_val.*``):
     ``percentile,threshold,nonzero,test_accuracy`` (see :func:`entropy_ref.prune.write_curve_csv`);
     for ``val`` the accuracy column holds the validation accuracy.
 ``curve.json``
-    How it was made (step, sensitivity data, split, SHA-256 of the weights), the bias counts,
+    The commit record of the curve (:mod:`entropy_ref.storage.commit`), written last: its
+    identity (step, sensitivity data, split, SHA-256 of the weights, and in a reproduction the
+    run's key and the data fingerprint), the size and SHA-256 of ``curve.csv``, the bias counts,
     the accuracy targets and the timing/certificate statistics. A cached curve is reused only
-    when step, sensitivity data, split and weights all match.
+    when its identity matches and ``curve.csv`` is the file it committed.
 
 Data: the sensitivity gradient is averaged over the run's own training images (after its
 validation split and subset) or over the test images (``sensitivity_data="test"``); curves are
@@ -27,15 +29,16 @@ from pathlib import Path
 import numpy as np
 
 from .. import prune
+from ..prune import n_points
 from ..storage.atomic import atomic_write_text
+from ..storage.commit import check_files, check_identity, read_commit, write_commit
 from ..storage.readers import corrupt
 from ..train import prepare_data
-from ..train.runio import read_json
 
 __all__ = ["write_json", "model_sha256", "float64_dataset", "compute_curve", "curve_files",
-           "save_curve", "load_cached_curve", "curve_summary"]
+           "curve_identity", "save_curve", "load_cached_curve", "curve_summary"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 def write_json(path, obj):
@@ -125,34 +128,75 @@ def curve_summary(curve, targets=prune.ACCURACY_TARGETS):
     }
 
 
+def curve_identity(params, split="test", step=0.1, sensitivity_data="train", source=None):
+    """What a curve is: how it was made, the weights, and (``source``) the run and the data.
+
+    ``source`` is ``{"run": run key, "data": data fingerprint}`` for the curves of a reproduction
+    (:class:`~.runstore.RunStore`); ``None`` for a curve of a run directory named by hand.
+    """
+    return {"format": _FORMAT, "split": split, "step": float(step),
+            "sensitivity_data": sensitivity_data, "model_sha256": model_sha256(params),
+            "source": source}
+
+
 def save_curve(run_dir, curve, params, split="test", step=0.1, sensitivity_data="train",
-               targets=prune.ACCURACY_TARGETS):
-    """Write ``curve.csv`` and ``curve.json`` (atomically; the JSON last, as the commit point)."""
+               targets=prune.ACCURACY_TARGETS, source=None):
+    """Write ``curve.csv``, then ``curve.json``: the commit record of both (written last).
+
+    ``curve.json`` holds the curve's identity (:func:`curve_identity`), the size and SHA-256 of
+    ``curve.csv``, and :func:`curve_summary`. Returns what ``curve.json`` holds.
+    """
     csv_path, json_path = curve_files(run_dir, split)
     prune.write_curve_csv(curve, csv_path)
-    meta = {"format": _FORMAT, "split": split, "step": float(step),
-            "sensitivity_data": sensitivity_data, "model_sha256": model_sha256(params),
-            **curve_summary(curve, targets)}
-    write_json(json_path, meta)
-    return meta
+    ident = curve_identity(params, split, step, sensitivity_data, source)
+    meta = {k: ident[k] for k in ("format", "split", "step", "sensitivity_data", "model_sha256")}
+    return write_commit(json_path, {**meta, **curve_summary(curve, targets)}, [csv_path.name],
+                        identity=ident, kind="curve")
 
 
-def load_cached_curve(run_dir, params, split="test", step=0.1, sensitivity_data="train"):
-    """The cached curve of a run if it matches (settings and weights), else ``None``."""
+def load_cached_curve(run_dir, params, split="test", step=0.1, sensitivity_data="train",
+                      source=None):
+    """The cached curve of a run if it is this curve, whole; else ``None``.
+
+    ``None`` when ``curve.json`` is missing, records another identity (other settings, weights,
+    run or data), or does not match ``curve.csv`` (a write interrupted between the two).
+
+    Raises
+    ------
+    CorruptFileError
+        ``curve.json`` or ``curve.csv`` is corrupt (naming the file and the field).
+    """
     csv_path, json_path = curve_files(run_dir, split)
-    if not (csv_path.is_file() and json_path.is_file()):
+    meta = read_commit(json_path, "curve metadata", "curve")
+    if meta is None or not check_identity(meta, curve_identity(params, split, step,
+                                                               sensitivity_data, source)):
         return None
-    meta = read_json(json_path, "curve metadata")
-    want = {"format": _FORMAT, "split": split, "step": float(step),
-            "sensitivity_data": sensitivity_data, "model_sha256": model_sha256(params)}
-    if any(meta.get(k) != v for k, v in want.items()):
+    if set(meta["files"]) != {csv_path.name} or check_files(meta, run_dir) is not None:
         return None
+    n, n_biases, nonzero_biases = _counts(json_path, meta)
     cols = prune.read_curve_csv(csv_path)
-    try:
-        n = int(meta["n_eval"])
-        correct = np.rint(cols["test_accuracy"] * n).astype(np.int64)
-        return prune.Curve(cols["percentile"], cols["threshold"], cols["nonzero"], correct, n,
-                           int(meta["n_biases"]), int(meta["nonzero_biases"]),
-                           dict(meta.get("stats", {}), cached=True))
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise corrupt(json_path, "curve metadata", f"{type(exc).__name__}: {exc}") from None
+    points = n_points(step) + 1
+    if cols["percentile"].size != points:
+        raise corrupt(csv_path, "curve file", f"{cols['percentile'].size} points, a "
+                      f"{step:g}-percentile sweep has {points}")
+    correct = np.rint(cols["test_accuracy"] * n).astype(np.int64)
+    if np.any(np.abs(correct / n - cols["test_accuracy"]) > 1e-9):
+        raise corrupt(csv_path, "curve file", f"an accuracy that is not a count out of {n}")
+    return prune.Curve(cols["percentile"], cols["threshold"], cols["nonzero"], correct, n,
+                       n_biases, nonzero_biases, dict(meta["stats"], cached=True))
+
+
+def _counts(path, meta):
+    """``n_eval``, ``n_biases``, ``nonzero_biases`` and ``stats`` of ``curve.json``, checked."""
+    values = []
+    for key, low in (("n_eval", 1), ("n_biases", 0), ("nonzero_biases", 0)):
+        v = meta.get(key)
+        if not isinstance(v, int) or isinstance(v, bool) or v < low:
+            raise corrupt(path, "curve metadata", f"{key!r} must be an integer >= {low}, got "
+                          f"{v!r:.40}")
+        values.append(v)
+    if values[2] > values[1]:
+        raise corrupt(path, "curve metadata", "'nonzero_biases' exceeds 'n_biases'")
+    if not isinstance(meta.get("stats"), dict):
+        raise corrupt(path, "curve metadata", "'stats' must be an object")
+    return values

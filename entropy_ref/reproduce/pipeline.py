@@ -2,13 +2,19 @@
 
 Outputs in ``settings.out``:
 
-``runs/<name>/``        every trained run (config, history, model) with its cached curve(s);
+``runs/<name>/``        every trained run (config, history, model, run.json) with its cached
+                        curve(s);
 ``results.json``        everything measured (settings, per-run records, summaries, selection,
-                        sweep, timing);
+                        sweep, the data fingerprint, the package version, the BLAS setting,
+                        timing); written last, the commit record of the two below
+                        (:mod:`.outputs`);
 ``results.md``          the tables and figure links (:mod:`.report`);
 ``figures/``            Figures 2, 3, 4 (and the sweep figure) as PNG and PDF.
 
 Everything is resumable: finished runs and matching curves are reused, interrupted runs resume.
+The output directory is locked while it is written (one reproduction at a time), and every
+training runs its BLAS with one thread, in this process and in the workers of ``jobs > 1``
+(:mod:`.jobs`), so the numbers do not depend on ``jobs``.
 """
 
 from __future__ import annotations
@@ -18,7 +24,11 @@ from pathlib import Path
 
 from .. import figures
 from ..data import load_mnist
-from .curves import write_json
+from ..storage.lock import lock_directory
+from . import phases
+from .jobs import blas_record, check_jobs, one_blas_thread, workers
+from .outputs import commit_output, protocol_identity
+from .progress import Tracker
 from .report import write_markdown
 from .runstore import RunStore
 from .select import select_lambda
@@ -109,7 +119,7 @@ def _figures(out, curves, weights, histories, sweep, lenet300, batch_size):
     return {k: [str(Path(p).relative_to(out)) for p in v] for k, v in made.items()}
 
 
-def reproduce(settings, data=None, log=print):
+def reproduce(settings, data=None, log=print, jobs=1):
     """Run the whole reproduction described by ``settings`` (see the module docstring).
 
     Parameters
@@ -118,32 +128,52 @@ def reproduce(settings, data=None, log=print):
     data : entropy_ref.data.MNIST, optional
         Preloaded images; default ``load_mnist(settings.data_dir)``.
     log : callable, default print
+    jobs : int, default 1
+        Worker processes for independent runs (:mod:`.jobs`); the numbers are the same for
+        every value.
 
     Returns
     -------
     results : dict
         What ``results.json`` holds.
     """
-    t0 = time.perf_counter()
+    check_jobs(jobs)
     out = Path(settings.out)
-    out.mkdir(parents=True, exist_ok=True)
+    with lock_directory(out), one_blas_thread():
+        return _reproduce(settings, data, log, jobs, out)
+
+
+def _reproduce(settings, data, log, jobs, out):
+    t0 = time.perf_counter()
     if data is None:
         data = load_mnist(settings.data_dir)
     store = RunStore(out / "runs", data, log)
+    n_all = len(data.train_images)
     selection = {}
-    methods, curves, weights, histories = _train_methods(store, settings, selection, log)
-    sweep = lambda_sweep(store, settings, log) if settings.lambda_sweep else None
+    with workers(jobs, store, settings, None, log) as pool:
+        if pool is not None:
+            tracker = Tracker(phases.estimate(store, settings, n_all), log)
+            pool.run(phases.first_phase(store, settings, n_all), tracker)
+            for reg in phases.baselines(settings):
+                selection[reg] = select_lambda(store, settings, reg, log)
+            pool.run(phases.second_phase(store, settings, selection, n_all), tracker)
+        methods, curves, weights, histories = _train_methods(store, settings, selection, log)
+        sweep = lambda_sweep(store, settings, log) if settings.lambda_sweep else None
     fig_paths = _figures(out, curves, weights, histories, sweep,
                          settings.hidden == (300, 100), settings.batch_size)
-    n_all = len(data.train_images)
     data_counts = {"n_train": settings.train_subset or n_all, "n_test": len(data.test_images),
-                   "n_val_selection": settings.select_val_size if selection else 0}
-    results = {"format": 1, "settings": settings.to_dict(), "data": data_counts, "paper": PAPER,
+                   "n_val_selection": settings.select_val_size if selection else 0,
+                   "fingerprint": store.fingerprint}
+    results = {"settings": settings.to_dict(), "data": data_counts, "paper": PAPER,
                "selection": selection, "methods": methods, "sweep": sweep,
                "figures": fig_paths, "compute": _compute_totals(methods, selection, sweep),
-               "timing": {**store.timing, "total_seconds": time.perf_counter() - t0}}
-    write_json(out / RESULTS_JSON, results)
+               "blas": blas_record(),
+               "timing": {**store.timing, "jobs": jobs,
+                          "total_seconds": time.perf_counter() - t0}}
     write_markdown(out / RESULTS_MD, results)
+    files = [RESULTS_MD] + [p for paths in fig_paths.values() for p in paths]
+    results = commit_output(out / RESULTS_JSON, results, files,
+                            protocol_identity(settings, store.fingerprint), "results")
     log("")
     log(render_text(*main_table(methods, settings.targets)))
     log("")

@@ -13,7 +13,8 @@ Modules, each importing only those listed before it:
 :mod:`.runner`                           :func:`run_studies`: estimate, run, write
 """
 
-from .context import Context, Tracker, dense_record, seeds_record
+from ..progress import Tracker
+from .context import Context, dense_record, seeds_record
 from .figures import envelope
 from .registry import REGISTRY, STUDIES, Study, resolve
 from .runner import STUDIES_JSON, STUDIES_MD, run_studies

@@ -27,6 +27,8 @@ def run(ctx):
     """The two halves of ``l_C`` and ``l_C`` itself at the paper's lambda (every seed)."""
     lam = ctx.study.ablation_lam
     dense = ctx.results["fair"]["dense"]
+    ctx.prefetch([t for reg in ABLATION
+                  for t in ctx.main_tasks(reg, lam, seeds=ctx.study.ablation_seeds)])
     methods = []
     for reg in ABLATION:
         label = f"{reg} (λ={lam:g})"

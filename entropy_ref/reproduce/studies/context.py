@@ -1,60 +1,32 @@
 """What every study shares: the :class:`Context` (settings, run store, data, accumulated
-results), the work estimate and its :class:`Tracker`, and the records of trained methods.
+results), the work estimate, and the records of trained methods.
 
 :func:`seeds_record` trains (or reloads) every seed of one method, prunes each and summarises
 them the way the paper-protocol ``results.json`` does; :func:`with_halves` adds the two halves
 of ``l_C`` of the final weights (:func:`halves_per_layer`) and the late rise of the test accuracy
 (:func:`climb`). :meth:`Context.cost` estimates the seconds a run still needs from what is on
-disk, so the estimate printed before a study shrinks as its runs finish.
+disk (:func:`..progress.run_seconds`), so the estimate printed before a study shrinks as its runs
+finish; :meth:`Context.prefetch` hands a phase's independent runs to the worker processes of
+``--jobs N``, after which the study's own code finds them on disk.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...hoyer_rayleigh import loghoyer, rayleigh
 from ...train import TrainConfig, load_run
-from ...train.progress import format_duration
-from ...train.runio import MODEL, load_checkpoint
-from ..curves import curve_files
+from ..jobs import RunTask
+from ..progress import Tracker, run_seconds
 from ..runstore import RunStore
+from ..select import selection_config
 from ..sweep import main_config, run_record
 from ..summary import summarize_method
 
-__all__ = ["Context", "Tracker", "SECONDS_PER_EPOCH", "seeds_record", "dense_record",
-           "main_cost", "with_halves", "halves_per_layer", "climb"]
-
-#: seconds per epoch of LeNet300 on 60,000 images on the project's 2-core machine (measured);
-#: the estimate scales it by images and weights
-SECONDS_PER_EPOCH = {"none": 1.2, "l1": 1.3, "hoyer": 1.35, "loghoyer": 1.4, "sparsity": 2.0,
-                     "entropy": 2.0, "rayleigh": 2.0}
-#: seconds of one 1,001-point (step 0.1) sensitivity + curve computation of LeNet300 (idle)
-SECONDS_PER_CURVE = 10.5
-_N_LENET = 784 * 300 + 300 * 100 + 100 * 10
-
-
-class Tracker:
-    """Share of the estimated work done and the ETA, logged after every unit of work."""
-
-    def __init__(self, total, log):
-        self.total, self.done, self.log = float(total), 0.0, log
-        self.t0 = time.perf_counter()
-
-    def step(self, estimate, what):
-        """Count ``estimate`` seconds of planned work as done and log progress."""
-        self.done += estimate
-        if estimate <= 0:
-            return
-        elapsed = time.perf_counter() - self.t0
-        rate = elapsed / self.done if self.done else 1.0
-        left = max(0.0, self.total - self.done) * rate
-        share = 100 * min(1.0, self.done / self.total) if self.total else 100
-        self.log(f"[progress] {what}: {share:.0f}% of the estimate done, "
-                 f"{format_duration(elapsed)} elapsed, ETA {format_duration(left)}")
-
+__all__ = ["Context", "seeds_record", "dense_record", "main_cost", "with_halves",
+           "halves_per_layer", "climb"]
 
 @dataclass
 class Context:
@@ -66,6 +38,7 @@ class Context:
     data: object
     log: object
     tracker: Tracker | None = None
+    pool: object = None                               # jobs.Pool, or None: one process
     results: dict = field(default_factory=dict)
     curves: dict = field(default_factory=dict)        # label -> [(nonzero, acc)] per seed
     histories: dict = field(default_factory=dict)     # label -> [test acc per epoch] per seed
@@ -78,30 +51,33 @@ class Context:
 
     def cost(self, config, curve=True):
         """Estimated seconds still needed to train ``config`` (and compute its curve)."""
-        out = self.store.run_dir(config)
-        done = 0
-        if (out / MODEL).is_file():
-            try:
-                done = load_checkpoint(out)["epoch"]
-            except (ValueError, OSError):
-                done = 0
-        n_img = (config.train_subset or self.n_train_all - config.val_size)
-        sizes = config.sizes
-        n_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-        scale_t = n_img / 60000 * n_w / _N_LENET
-        per_epoch = SECONDS_PER_EPOCH.get(config.reg, 2.0) * scale_t
         extra = getattr(config, self.study.layout_field, None) if self.study.layout_field else None
-        if extra is not None and extra != getattr(TrainConfig(), self.study.layout_field):
-            per_epoch *= 1.2
-        seconds = max(0, config.epochs - done) * per_epoch
+        slower = extra is not None and extra != getattr(TrainConfig(), self.study.layout_field)
+        step = None
         if curve:
-            split = "val" if config.val_size else "test"
             step = (self.study.select_step or self.settings.step) if config.val_size \
                 else self.settings.step
-            if not all(p.is_file() for p in curve_files(out, split)):
-                seconds += SECONDS_PER_CURVE * n_w / _N_LENET * (n_img + 10000) / 70000 \
-                    * 0.1 / step
-        return seconds
+        return run_seconds(self.store, config, self.n_train_all, step, 1.2 if slower else 1.0)
+
+    def prefetch(self, tasks):
+        """Run ``tasks`` (:mod:`..jobs`) in the worker processes, if there are any."""
+        if self.pool is not None:
+            self.pool.run(list(tasks), self.tracker)
+
+    def main_tasks(self, reg, lam, seeds=None, epochs=None, extra=None):
+        """:class:`..jobs.RunTask` of every seed of one method: main protocol, test curve."""
+        s = self.settings
+        for seed in range(s.seeds if seeds is None else seeds):
+            config = self.train_config(reg, lam, seed, epochs, extra)
+            yield RunTask(config, (("test", s.step, s.sensitivity_data, s.targets),),
+                          self.cost(config))
+
+    def selection_tasks(self, settings, reg, grid, extra=None):
+        """:class:`..jobs.RunTask` of the validation runs of ``reg`` over ``grid``."""
+        for lam in grid:
+            config = selection_config(settings, reg, lam, extra)
+            yield RunTask(config, (("val", settings.step, "train", (settings.select_target,)),),
+                          self.cost(config))
 
     def train_config(self, reg, lam, seed, epochs=None, extra=None):
         """The main-protocol config (optionally with an extra TrainConfig field)."""

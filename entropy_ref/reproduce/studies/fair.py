@@ -66,7 +66,12 @@ def estimate(ctx):
 def run(ctx):
     """Validation-tuned lambda for every method, then every seed on the whole training set."""
     s, fs = ctx.settings, fair_settings(ctx)
+    ctx.prefetch([t for reg, grid in ctx.study.fair_grid
+                  for t in ctx.selection_tasks(fs, reg, grid)]
+                 + list(ctx.main_tasks("none", 0.0)))
     selection = {reg: _select(ctx, reg, grid) for reg, grid in ctx.study.fair_grid}
+    ctx.prefetch([t for reg in ctx.study.fair_methods
+                  for t in ctx.main_tasks(reg, selection[reg]["chosen"])])
     dense = with_halves(ctx, dense_record(ctx))
     methods = []
     for reg in ctx.study.fair_methods:

@@ -23,7 +23,7 @@ from ...figures import METHOD_COLORS, save
 from ..settings import PAPER
 
 __all__ = ["COLORS", "FIGURES", "envelope", "band", "pareto", "ablation_figure",
-           "finetune_figure", "long_figure", "layout_figure", "draw_figures"]
+           "finetune_figure", "long_figure", "layout_figure", "draw_figure", "draw_figures"]
 
 #: colours of the studies' methods (the paper-protocol ones where they exist)
 COLORS = {**METHOD_COLORS, "loghoyer": "tab:brown", "rayleigh": "tab:pink",
@@ -263,11 +263,20 @@ FIGURES = {"fair": ("study_pareto", _study_pareto), "ablation": ("study_ablation
            "layout": ("study_layout", _study_layout), "long": ("study_long", _study_long)}
 
 
+def draw_figure(ctx, out, study):
+    """Draw the figure of ``study`` (which ran); return ``{name: [paths relative to out]}``."""
+    if study not in FIGURES:
+        return {}
+    name, draw = FIGURES[study]
+    paper = PAPER if ctx.settings.hidden == (300, 100) else None
+    paths = draw(ctx, Path(out) / "figures" / name, paper)
+    return {name: [Path(p).relative_to(out).as_posix() for p in paths]}
+
+
 def draw_figures(ctx, out):
     """Draw the figure of every study that ran; return ``name -> [paths relative to out]``."""
-    fig_dir, made = Path(out) / "figures", {}
-    paper = PAPER if ctx.settings.hidden == (300, 100) else None
-    for study, (name, draw) in FIGURES.items():
+    made = {}
+    for study in FIGURES:
         if study in ctx.results:
-            made[name] = draw(ctx, fig_dir / name, paper)
-    return {k: [str(Path(p).relative_to(out)) for p in v] for k, v in made.items()}
+            made.update(draw_figure(ctx, out, study))
+    return made

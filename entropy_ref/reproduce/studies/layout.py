@@ -67,11 +67,13 @@ def _variant(ctx, extra):
     reg, grid = st.layout_reg, dict(st.fair_grid)[st.layout_reg]
     rows = []
     if st.layout_select:
+        ctx.prefetch(ctx.selection_tasks(fair_settings(ctx), reg, grid, extra))
         for rec in select_each(ctx, reg, grid, f"{reg} (receptive field)", extra):
             rows += rec["rows"]
         chosen = rows[choose(rows)]["lam"]
     else:
         chosen = ctx.results["fair"]["selection"][reg]["chosen"]
+    ctx.prefetch(ctx.main_tasks(reg, chosen, seeds=st.layout_seeds, extra=extra))
     rec = seeds_record(ctx, f"{reg}-rf", reg, chosen, "W1's operator over each unit's 28x28 "
                        "receptive field", extra=extra, seeds=st.layout_seeds,
                        dense_summary=ctx.results["fair"]["dense"]["summary"])

@@ -10,9 +10,9 @@ short runs are summarised again over the same seeds, for a like-for-like ranking
 
 from __future__ import annotations
 
-import shutil
-
-from ...train.runio import CONFIG, HISTORY, MODEL
+from ...storage.atomic import atomic_write_bytes
+from ...storage.lock import lock_directory
+from ...train.runio import HISTORY, MODEL
 from ..summary import summarize_method
 from .context import dense_record, seeds_record
 
@@ -46,13 +46,17 @@ def _choice(ctx):
 
 
 def _seed_from_shorter(ctx, config_long, config_short):
-    """Start ``config_long``'s run directory from the finished shorter run (if there is one)."""
+    """Start ``config_long``'s run directory from the finished shorter run (if there is one).
+
+    Its history and checkpoint are copied (the checkpoint last); the checkpoint names the run's
+    trajectory, which does not depend on the epochs, so the longer run resumes from it.
+    """
     long_dir, short_dir = ctx.store.run_dir(config_long), ctx.store.run_dir(config_short)
-    if (long_dir / MODEL).is_file() or not (short_dir / MODEL).is_file():
+    if (long_dir / MODEL).is_file() or not ctx.store.finished(config_short):
         return
-    long_dir.mkdir(parents=True, exist_ok=True)
-    for name in (CONFIG, HISTORY, MODEL):        # the checkpoint last: it is the commit point
-        shutil.copy2(short_dir / name, long_dir / name)
+    with lock_directory(long_dir):
+        for name in (HISTORY, MODEL):
+            atomic_write_bytes(long_dir / name, (short_dir / name).read_bytes())
 
 
 def estimate(ctx):
@@ -87,6 +91,8 @@ def run(ctx):
         for seed in range(seeds):
             _seed_from_shorter(ctx, ctx.train_config(reg, lam, seed, st.long_epochs),
                                ctx.train_config(reg, lam, seed))
+    ctx.prefetch([t for _, reg, lam in [("none", "none", 0.0)] + picked
+                  for t in ctx.main_tasks(reg, lam, seeds=seeds, epochs=st.long_epochs)])
     dense = dense_record(ctx, epochs=st.long_epochs, seeds=seeds)
     methods = []
     for label, reg, lam in picked:

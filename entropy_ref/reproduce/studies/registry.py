@@ -46,21 +46,37 @@ class Study:
         ``estimate(ctx) -> float``: seconds still needed, given the runs already on disk.
     needs : tuple of str
         Studies whose records ``run`` reads; they run first.
+    knobs : tuple of str or None
+        The :class:`~.settings.StudySettings` fields its results depend on (beside the protocol,
+        the data and the studies it reads); None: every field. Part of the study's identity in
+        ``studies.json`` (:mod:`.accumulate`).
+    uses : tuple of str
+        Studies whose records ``run`` also reads when they ran (not run for it).
     """
 
     name: str
     run: Callable
     estimate: Callable
     needs: tuple = ()
+    knobs: tuple | None = None
+    uses: tuple = ()
 
 
 #: every study, in run order
 REGISTRY = (
-    Study("fair", fair.run, fair.estimate),
-    Study("ablation", ablation.run, ablation.estimate, needs=("fair",)),
-    Study("finetune", finetune.run, finetune.estimate, needs=("fair",)),
-    Study("layout", layout.run, layout.estimate, needs=("fair",)),
-    Study("long", long.run, long.estimate, needs=("fair",)),
+    Study("fair", fair.run, fair.estimate,
+          knobs=("fair_grid", "select_epochs", "select_target", "select_step", "long_window")),
+    Study("ablation", ablation.run, ablation.estimate, needs=("fair",),
+          knobs=("ablation_lam", "ablation_seeds", "long_window")),
+    Study("finetune", finetune.run, finetune.estimate, needs=("fair",),
+          knobs=("finetune_levels", "finetune_epochs"), uses=("ablation",)),
+    Study("layout", layout.run, layout.estimate, needs=("fair",),
+          knobs=("layout_permutations", "layout_reg", "layout_field", "layout_value",
+                 "layout_select", "layout_seeds", "ablation_lam", "long_window"),
+          uses=("ablation",)),
+    Study("long", long.run, long.estimate, needs=("fair",),
+          knobs=("long_epochs", "long_methods", "long_climb", "long_window", "long_max",
+                 "long_seeds"), uses=("ablation",)),
 )
 
 #: the study names, in run order

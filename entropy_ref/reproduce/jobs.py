@@ -1,0 +1,255 @@
+"""Independent runs in N worker processes (``reproduce --jobs N``), with the numbers of one process.
+
+A stage of the reproduction lists the runs it needs that do not depend on each other (a *phase*:
+the lambda-selection runs and the fixed-lambda runs; then the runs at the chosen lambdas; the
+fine-tuning of each run, ...). With ``--jobs N`` (N > 1) :meth:`Pool.run` trains them, computes
+their curves and commits both to disk in N worker processes; the stage's own code then runs as
+with one process and finds every run and curve on disk. Without workers it does the work itself.
+
+The numbers are bit-identical for every N: every run is computed by the same code from the same
+inputs, and every process that trains runs its BLAS with one thread (:func:`one_blas_thread` in
+this process; in a worker, ``OPENBLAS_NUM_THREADS=1`` and the like are in its environment before
+NumPy loads, and it pins them again). Workers are started with ``spawn`` (a fresh interpreter, no
+inherited locks or threads); the data reaches them once, when they start.
+
+Progress is one line per started and per finished run, with the ETA of the whole invocation.
+Ctrl-C (or any error) stops every worker: each is sent SIGINT, which ends its run after the last
+committed epoch (every file is written atomically and committed last), and killed if it does not
+end within a few seconds. The same command then continues where they stopped.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from ..train.progress import format_duration
+from .progress import Tracker
+from .runstore import RunStore, run_name
+
+__all__ = ["BLAS_ENV", "one_blas_thread", "blas_record", "RunTask", "WorkerEnv", "Pool",
+           "check_jobs", "workers"]
+
+#: environment of a worker: every BLAS and OpenMP pool with one thread
+BLAS_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                   "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+                                   "NUMEXPR_NUM_THREADS")}
+_STOP_SECONDS = 15.0
+
+
+def check_jobs(jobs) -> int:
+    """``jobs`` as an int >= 1, or a ValueError naming it."""
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1 (worker processes), got {jobs!r}")
+    return jobs
+
+
+@contextmanager
+def one_blas_thread():
+    """Run the block with every BLAS/OpenMP thread pool of this process limited to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def blas_record() -> dict:
+    """``{"threads": 1, "libraries": [...]}``: what the numbers were computed with."""
+    from threadpoolctl import threadpool_info
+
+    libs = [{k: info.get(k) for k in ("internal_api", "version", "num_threads")}
+            for info in threadpool_info()]
+    return {"threads": 1, "libraries": libs}
+
+
+class RunTask:
+    """Train one run (or reuse it) and compute its curves, for a worker process.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    curves : sequence of tuple
+        ``(split, step, sensitivity_data, targets)`` of each curve of the run.
+    estimate : float
+        Estimated seconds (for the ETA).
+    """
+
+    def __init__(self, config, curves=(), estimate=0.0):
+        self.config, self.curves, self.estimate = config, tuple(curves), float(estimate)
+        self.name = run_name(config)
+
+    def pending(self, store, settings=None, study=None) -> bool:
+        """False when the run is finished and every curve of it is cached."""
+        if not store.finished(self.config):
+            return True
+        if not self.curves:
+            return False
+        _, params, _ = store.ensure(self.config)
+        return any(store.cached_curve(self.config, params, split, step, sens) is None
+                   for split, step, sens, _ in self.curves)
+
+    def run(self, env):
+        """Train or reuse the run, then compute or reuse its curves."""
+        config, params, _ = env.store.ensure(self.config)
+        for split, step, sens, targets in self.curves:
+            env.store.curve(config, params, split, step, sens, targets)
+
+
+@dataclass
+class WorkerEnv:
+    """What a task has in a worker: the worker's run store and the invocation's settings."""
+
+    store: RunStore
+    settings: object
+    study: object
+
+
+def _worker(tasks, results, root, data, settings, study):
+    """Body of a worker process: run tasks until told to stop (None), report each."""
+    results.cancel_join_thread()            # never hang on exit with unread reports
+    try:
+        with one_blas_thread():
+            store = RunStore(root, data, log=lambda *a: None)
+            env = WorkerEnv(store, settings, study)
+            while (item := tasks.get()) is not None:
+                i, task = item
+                results.put(("start", i, os.getpid(), None))
+                before, t0 = dict(store.timing), time.perf_counter()
+                try:
+                    task.run(env)
+                    problem = None
+                except Exception as exc:    # reported; the main process meets it again
+                    problem = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
+                timing = {k: store.timing[k] - before[k] for k in before}
+                results.put(("failed" if problem else "done", i, time.perf_counter() - t0,
+                             (problem, timing)))
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+@contextmanager
+def _environment(extra):
+    saved = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class Pool:
+    """N worker processes that run the tasks of one phase at a time (see the module docstring).
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes (>= 2).
+    store : RunStore
+        This process's store (its root and data go to the workers; its timing collects theirs).
+    settings, study
+        Handed to the tasks (:class:`WorkerEnv`).
+    log : callable
+    """
+
+    def __init__(self, jobs, store, settings, study=None, log=print):
+        ctx = multiprocessing.get_context("spawn")
+        self.store, self.log, self.jobs = store, log, jobs
+        self.settings, self.study = settings, study
+        self.tasks, self.results = ctx.Queue(), ctx.Queue()
+        self.procs = [ctx.Process(target=_worker, name=f"entropy-ref-worker-{k}", daemon=True,
+                                  args=(self.tasks, self.results, store.root, store.data,
+                                        settings, study))
+                      for k in range(jobs)]
+        with _environment(BLAS_ENV):        # read by each worker's BLAS when NumPy loads
+            for p in self.procs:
+                p.start()
+        log(f"started {jobs} worker processes (one BLAS thread each)")
+
+    def run(self, tasks, tracker=None):
+        """Run ``tasks`` (those not already done) in the workers; return when all have ended."""
+        todo = [t for t in tasks if t.pending(self.store, self.settings, self.study)]
+        if not todo:
+            return
+        tracker = tracker or Tracker(sum(t.estimate for t in todo), self.log)
+        for i, task in enumerate(todo):
+            self.tasks.put((i, task))
+        started = ended = 0
+        while ended < len(todo):
+            try:
+                kind, i, value, extra = self.results.get(timeout=0.5)
+            except queue.Empty:
+                self._check_alive()
+                continue
+            name = todo[i].name
+            if kind == "start":
+                started += 1
+                self.log(f"[started] {name} ({started}/{len(todo)} of this phase, worker pid "
+                         f"{value})")
+                continue
+            ended += 1
+            problem, timing = extra
+            for k, v in timing.items():
+                self.store.timing[k] += v
+            tracker.done += todo[i].estimate
+            what = (f"[finished] {name} in {format_duration(value)}" if kind == "done" else
+                    f"[failed] {name}: {problem} (run again in the main process)")
+            self.log(f"{what}; {ended}/{len(todo)} of this phase; {tracker.eta()}")
+
+    def _check_alive(self):
+        for p in self.procs:
+            if not p.is_alive():
+                raise RuntimeError(f"worker process {p.pid} ended unexpectedly (exit code "
+                                   f"{p.exitcode}); finished runs are kept, run the same command "
+                                   "again to continue")
+
+    def close(self):
+        """Let every worker finish and end."""
+        for _ in self.procs:
+            self.tasks.put(None)
+        for p in self.procs:
+            p.join(_STOP_SECONDS)
+        self.stop()
+
+    def stop(self):
+        """Stop every worker now: SIGINT (it stops after its last committed epoch), then kill."""
+        alive = [p for p in self.procs if p.is_alive()]
+        for p in alive:
+            try:
+                os.kill(p.pid, signal.SIGINT)
+            except OSError:
+                pass
+        deadline = time.monotonic() + _STOP_SECONDS
+        for p in alive:
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive():
+                p.kill()
+                p.join()
+        for q in (self.tasks, self.results):
+            q.cancel_join_thread()
+            q.close()
+
+
+@contextmanager
+def workers(jobs, store, settings, study=None, log=print):
+    """A :class:`Pool` of ``jobs`` workers for the block (None for one job); stopped on errors."""
+    if check_jobs(jobs) == 1:
+        yield None
+        return
+    pool = Pool(jobs, store, settings, study, log)
+    try:
+        yield pool
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            log(f"interrupted: stopping {jobs} worker processes; every finished run is kept")
+        pool.stop()
+        raise
+    pool.close()

@@ -109,6 +109,9 @@ def _add_study_options(p):
                        ("long", "study long")):
         p.add_argument(f"--{name}-seeds", type=int, metavar="N",
                        help=f"seeds of the {what} (default: --seeds)")
+    p.add_argument("--regime-iterative-methods", type=_csv(str), metavar="M1,M2",
+                   help="methods whose models the study regime also prunes iteratively (none and "
+                   "the methods of the study fair; default: all)")
     p.add_argument("--layout-no-select", dest="layout_select", action="store_false",
                    default=None, help="train the receptive-field variant at the lambda chosen "
                    "for the matrix layout instead of choosing its own on the validation split")
@@ -120,13 +123,14 @@ PROTOCOL_FIELDS = ("seeds", "epochs", "data_dir", "train_subset", "hidden", "met
                    "sensitivity_data", "select_epochs", "select_val_size", "select_target",
                    "lambda_sweep", "sweep_epochs")
 STUDY_FIELDS = ("finetune_epochs", "long_epochs", "long_max", "long_methods", "ablation_seeds",
-                "layout_seeds", "long_seeds", "layout_select")
+                "layout_seeds", "long_seeds", "layout_select", "regime_iterative_methods")
 #: options that are no settings field, and apply in every mode
 OTHER_OPTIONS = ("help", "out", "preset", "download", "study", "jobs")
 #: study options -> the study they belong to
 _STUDY_OF = {"finetune_epochs": "finetune", "long_epochs": "long", "long_max": "long",
              "long_methods": "long", "long_seeds": "long", "ablation_seeds": "ablation",
-             "layout_seeds": "layout", "layout_select": "layout"}
+             "layout_seeds": "layout", "layout_select": "layout",
+             "regime_iterative_methods": "regime"}
 #: options of the paper protocol that no study uses
 _PROTOCOL_ONLY = ("methods", "lambda_sweep", "sweep_epochs")
 #: options of the lambda selection (paper protocol: of the methods whose lambda is not fixed)

@@ -6,7 +6,9 @@
   runs), and their test curves at the paper's lambda;
 * :func:`finetune_figure` -- one-shot vs fine-tuned accuracy at each pruning level;
 * :func:`long_figure` -- test accuracy per epoch and the Pareto curves after long training;
-* :func:`layout_figure` -- ``H_C`` of each matrix as trained vs permuted.
+* :func:`layout_figure` -- ``H_C`` of each matrix as trained vs permuted;
+* :func:`regime_figure` -- the regime map: test accuracy against the fraction removed (log-odds
+  axis), each method after its best protocol, band ±1 std over the seeds.
 
 Each writes ``PATH.png`` and ``PATH.pdf`` atomically (:func:`entropy_ref.figures.save`) and
 returns the two paths. :func:`draw_figures` draws the figure of every study that ran.
@@ -16,14 +18,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
 from ...figures import METHOD_COLORS, save
 from ..settings import PAPER
+from .regime_report import best_series
 
 __all__ = ["COLORS", "FIGURES", "envelope", "band", "pareto", "ablation_figure",
-           "finetune_figure", "long_figure", "layout_figure", "draw_figure", "draw_figures"]
+           "finetune_figure", "long_figure", "layout_figure", "regime_figure", "draw_figure",
+           "draw_figures"]
 
 #: colours of the studies' methods (the paper-protocol ones where they exist)
 COLORS = {**METHOD_COLORS, "loghoyer": "tab:brown", "rayleigh": "tab:pink",
@@ -230,6 +235,39 @@ def layout_figure(rows, path):
     return save(fig, path)
 
 
+def regime_figure(series, path):
+    """The regime map: x the fraction removed (logit axis), y the test accuracy after each
+    method's best protocol at that level (seed mean, band ±1 std); right: zoom on the top.
+
+    ``series`` is :func:`.regime_report.best_series` of the regime record.
+    """
+    fig = Figure(figsize=(12, 5))
+    axes = [fig.add_subplot(1, 2, k) for k in (1, 2)]
+    tops = []
+    for i, (method, points) in enumerate(series.items()):
+        x = np.array([p[0] for p in points]) / 100
+        mean, std = np.array([p[2] for p in points]), np.array([p[3] for p in points])
+        tops.append(mean.max())
+        for ax in axes:
+            ax.plot(x, mean, "o-", ms=4, color=_color(method, i), label=method)
+            ax.fill_between(x, mean - std, mean + std, color=_color(method, i), alpha=0.2, lw=0)
+    levels = [p[0] for p in next(iter(series.values()))]
+    for ax in axes:
+        ax.set_xscale("logit")
+        ax.set_xticks([v / 100 for v in levels], [f"{v:g}%" for v in levels])
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("weights removed (log-odds axis)")
+    axes[0].set_ylabel("test accuracy after the best protocol (seed mean)")
+    axes[0].set_ylim(0.0, 1.0)
+    axes[1].set_ylim(max(0.0, min(tops) - 0.1), min(1.0, max(tops) + 0.01))
+    axes[1].set_title("zoom", fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Regime map: every method at the λ chosen for each level, best of one-shot, "
+                 "fine-tuned and iterative", fontsize=11)
+    return save(fig, path)
+
+
 def _study_pareto(ctx, path, paper):
     labels = ["none"] + [m["label"] for m in ctx.results["fair"]["methods"]]
     return pareto({k: ctx.curves[k] for k in labels}, path, paper=paper)
@@ -260,7 +298,9 @@ def _study_long(ctx, path, paper):
 #: study name -> (figure name, ``draw(ctx, path, paper) -> paths``)
 FIGURES = {"fair": ("study_pareto", _study_pareto), "ablation": ("study_ablation", _study_ablation),
            "finetune": ("study_finetune", _study_finetune),
-           "layout": ("study_layout", _study_layout), "long": ("study_long", _study_long)}
+           "layout": ("study_layout", _study_layout), "long": ("study_long", _study_long),
+           "regime": ("study_regime", lambda ctx, path, paper: regime_figure(
+               best_series(ctx.results["regime"]), path))}
 
 
 def draw_figure(ctx, out, study):

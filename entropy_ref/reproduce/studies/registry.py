@@ -14,6 +14,9 @@ layout      (a) how ``H_C`` of initial and trained matrices moves under row / co
             permutations; (b) ``sparsity`` with W1's operator over each unit's receptive field
 long        the tuned comparison at ``long_epochs`` for the methods still climbing at the end of
             the main protocol, plus the dense model at the same epochs
+regime      every method's lambda chosen for each removal level (90 to 99.5%) by its fine-tuned
+            validation accuracy, then one-shot, fine-tuned and iterative pruning of the chosen
+            models (:mod:`entropy_ref.prune.iterative`), with their epoch budgets
 ==========  ================================================================================
 
 :data:`REGISTRY` lists them in run order (most important first); a study runs after every study
@@ -27,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from . import ablation, fair, finetune, layout, long
+from . import ablation, fair, finetune, layout, long, regime
 
 __all__ = ["Study", "REGISTRY", "STUDIES", "by_name", "resolve"]
 
@@ -77,6 +80,10 @@ REGISTRY = (
     Study("long", long.run, long.estimate, needs=("fair",),
           knobs=("long_epochs", "long_methods", "long_climb", "long_window", "long_max",
                  "long_seeds"), uses=("ablation",)),
+    Study("regime", regime.run, regime.estimate,
+          knobs=("regime_grid", "regime_levels", "regime_select_epochs", "regime_finetune_epochs",
+                 "regime_fraction", "regime_cycle_epochs", "regime_iterative_level",
+                 "regime_iterative_methods", "select_epochs")),
 )
 
 #: the study names, in run order

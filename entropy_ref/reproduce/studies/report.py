@@ -13,6 +13,7 @@ from pathlib import Path
 from ...storage.atomic import atomic_write_text
 from ..summary import (fmt_acc, fmt_count, main_table, ratio_table, render_markdown,
                       selection_table)
+from .regime_report import published, regime_chosen, regime_selection, regime_table
 
 __all__ = ["TABLES", "tables", "markdown", "write_markdown"]
 
@@ -135,7 +136,9 @@ TABLES = {"fair_selection": (fair_selection, "fair"), "fair_main": (fair_main, "
           "long": (long_table, "long"), "finetune": (finetune_table, "finetune"),
           "layout_permutations": (layout_permutations, "layout"),
           "layout_variant": (layout_variant, "layout"),
-          "layout_selection": (layout_selection, "layout")}
+          "layout_selection": (layout_selection, "layout"),
+          "regime_chosen": (regime_chosen, "regime"), "regime": (regime_table, "regime"),
+          "regime_selection": (regime_selection, "regime"), "published": (published, "regime")}
 
 
 def tables(results):

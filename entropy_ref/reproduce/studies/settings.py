@@ -12,13 +12,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from ...prune.iterative import schedule
 from ...train import TrainConfig
 from ...validation import fields
 from ..settings import lambda_grids, step_checked
 from . import registry
 from .ablation import ABLATION
 
-__all__ = ["FAIR_GRID", "StudySettings", "STUDY_PRESETS", "parse_studies"]
+__all__ = ["FAIR_GRID", "REGIME_GRID", "StudySettings", "STUDY_PRESETS", "parse_studies"]
 
 _HALF_DECADES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 
@@ -31,10 +32,14 @@ FAIR_GRID = (("sparsity", _HALF_DECADES), ("loghoyer", _HALF_DECADES),
              ("l1", (3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3)),
              ("hoyer", (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4)))
 
+#: the regime study's validation grids: the fair grids (whose runs it reuses), each reaching a
+#: clearly accuracy-limiting strength (L1 one half-decade further, to 3e-3)
+REGIME_GRID = tuple((reg, grid + (3e-3,) if reg == "l1" else grid) for reg, grid in FAIR_GRID)
+
 
 #: StudySettings fields whose default is None -> the studies that use them
 _STUDY_OF = {"long_methods": ("long",), "long_seeds": ("long",), "ablation_seeds": ("ablation",),
-             "layout_seeds": ("layout",), "select_epochs": ("fair", "layout"),
+             "layout_seeds": ("layout",), "select_epochs": ("fair", "layout", "regime"),
              "select_target": ("fair", "layout")}
 _TRAIN_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
@@ -49,7 +54,7 @@ def parse_studies(text):
     >>> parse_studies("fare")
     Traceback (most recent call last):
     ...
-    ValueError: unknown study 'fare'; choose from fair, ablation, finetune, layout, long, all
+    ValueError: unknown study 'fare'; choose from fair, ablation, finetune, layout, long, regime, all
     """
     names = [s.strip() for s in str(text).split(",") if s.strip()]
     if not names:
@@ -109,6 +114,22 @@ class StudySettings:
         ``long_max``.
     long_seeds : int or None
         Seeds of ``long`` (None: all).
+    regime_grid : tuple of (str, tuple of float)
+        Validation lambda grid per method of ``regime`` (``none`` is always there too).
+    regime_levels : tuple of float
+        Percent of the weights removed at which ``regime`` judges (increasing).
+    regime_select_epochs : int
+        Fine-tuning epochs of the validation runs when ``regime`` chooses a lambda per level.
+    regime_finetune_epochs : tuple of int
+        Fine-tuning lengths reported for the final models (one fine-tune of the longest).
+    regime_fraction : float
+        Share of the surviving weights each cycle of iterative pruning removes.
+    regime_cycle_epochs : int
+        Retraining epochs per cycle of iterative pruning.
+    regime_iterative_level : float
+        Iterative pruning starts from each method's model chosen for this level.
+    regime_iterative_methods : tuple of str
+        Methods whose model is pruned iteratively (``none`` and methods of ``regime_grid``).
     """
 
     studies: tuple = registry.STUDIES
@@ -132,6 +153,14 @@ class StudySettings:
     long_window: int = 5
     long_max: int = 2
     long_seeds: int | None = None
+    regime_grid: tuple = REGIME_GRID
+    regime_levels: tuple = (90.0, 95.0, 97.0, 98.0, 99.0, 99.5)
+    regime_select_epochs: int = 2
+    regime_finetune_epochs: tuple = (2, 10)
+    regime_fraction: float = 0.5
+    regime_cycle_epochs: int = 1
+    regime_iterative_level: float = 99.0
+    regime_iterative_methods: tuple = ("none",) + tuple(reg for reg, _ in REGIME_GRID)
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -169,7 +198,40 @@ class StudySettings:
         if self.long_methods is not None:
             set_(self, "long_methods", fields.name_list(
                 self.long_methods, "long_methods", self.long_candidates, "method"))
+        self._check_regime()
         self._refuse_unused()
+
+    def _check_regime(self):
+        """The regime study's fields: grids without ``none``, increasing levels and lengths."""
+        set_ = object.__setattr__
+        set_(self, "regime_grid", lambda_grids(self.regime_grid, "regime_grid"))
+        if "none" in (reg for reg, _ in self.regime_grid):
+            raise ValueError("regime_grid must not hold 'none': the dense model is always in "
+                             "the regime map")
+        set_(self, "regime_levels", fields.real_list(
+            self.regime_levels, "regime_levels", lambda v: 0 < v < 100, "percentages in (0, 100)"))
+        if list(self.regime_levels) != sorted(self.regime_levels):
+            raise ValueError(f"regime_levels must be increasing, got {self.regime_levels}")
+        for name in ("regime_select_epochs", "regime_cycle_epochs"):
+            set_(self, name, fields.integer(getattr(self, name), name, 1))
+        lengths = self.regime_finetune_epochs
+        if isinstance(lengths, (str, bytes)) or not isinstance(lengths, (list, tuple)) \
+                or not lengths:
+            raise ValueError(f"regime_finetune_epochs must be a non-empty list of epochs, got "
+                             f"{lengths!r}")
+        lengths = tuple(fields.integer(v, "regime_finetune_epochs", 1) for v in lengths)
+        if list(lengths) != sorted(set(lengths)):
+            raise ValueError(f"regime_finetune_epochs must be increasing, got {lengths}")
+        set_(self, "regime_finetune_epochs", lengths)
+        set_(self, "regime_fraction", fields.real(self.regime_fraction, "regime_fraction",
+                                                  lambda v: 0 < v < 1, "a share in (0, 1)"))
+        set_(self, "regime_iterative_level", fields.real(
+            self.regime_iterative_level, "regime_iterative_level",
+            lambda v: v in self.regime_levels, f"one of regime_levels {self.regime_levels}"))
+        every = ("none",) + tuple(reg for reg, _ in self.regime_grid)
+        named = fields.name_list(self.regime_iterative_methods, "regime_iterative_methods", every,
+                                 "method")
+        set_(self, "regime_iterative_methods", tuple(m for m in every if m in named))
 
     def _refuse_unused(self):
         """Refuse a setting whose study does not run (those whose default is None: no preset
@@ -195,7 +257,12 @@ class StudySettings:
         ``long`` continues the protocol's runs: it needs more epochs than they have, and has no
         runs to continue beyond their seeds.
         """
-        if "long" not in {study.name for study in registry.resolve(self.studies)}:
+        runs = {study.name for study in registry.resolve(self.studies)}
+        if "regime" in runs:
+            sizes = (784,) + tuple(settings.hidden) + (10,)
+            schedule(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])), self.regime_levels,
+                     self.regime_fraction)     # refuses levels that keep equal counts
+        if "long" not in runs:
             return
         if self.long_epochs <= settings.epochs:
             raise ValueError(f"long_epochs = {self.long_epochs} must exceed the protocol's "
@@ -222,10 +289,17 @@ STUDY_PRESETS = {
                              ("rayleigh", (0.1, 1.0)), ("l1", (1e-5, 1e-4)),
                              ("hoyer", (1e-5, 1e-4))),
                   finetune_levels=(50.0, 90.0, 99.0), finetune_epochs=1, layout_permutations=3,
-                  long_epochs=4, long_max=2),
+                  long_epochs=4, long_max=2, regime_levels=(90.0, 99.0),
+                  regime_select_epochs=1, regime_finetune_epochs=(1, 2), regime_fraction=0.75,
+                  regime_iterative_methods=("none", "sparsity", "l1")),
     "tiny": dict(select_step=None, fair_grid=(("sparsity", (0.01, 1.0)), ("loghoyer", (0.01, 1.0)),
                             ("rayleigh", (0.01, 1.0)), ("l1", (1e-4, 1e-3)),
                             ("hoyer", (1e-4,))),
                  finetune_levels=(50.0, 90.0), finetune_epochs=1, layout_permutations=3,
-                 long_epochs=5, long_climb=-1.0, long_max=2),
+                 long_epochs=5, long_climb=-1.0, long_max=2, regime_levels=(50.0, 90.0),
+                 regime_select_epochs=1, regime_finetune_epochs=(1, 2),
+                 regime_iterative_level=90.0),
 }
+# the regime study's grids of the small presets are their fair grids (whose runs it reuses)
+for _preset in ("quick", "tiny"):
+    STUDY_PRESETS[_preset]["regime_grid"] = STUDY_PRESETS[_preset]["fair_grid"]

@@ -4,9 +4,12 @@ Modules, each importing only those listed before it:
 
 :mod:`.context`                          what every study shares (:class:`Context`, the work
                                          estimate, method records)
+:mod:`.regime_work`, :mod:`.published`   the regime study's work on one model (committed beside
+                                         it), and the published results it is compared with
 :mod:`.fair`, :mod:`.ablation`,          one module per study, each with ``run(ctx)`` and
-:mod:`.finetune`, :mod:`.layout`,        ``estimate(ctx)`` (``ablation`` and ``layout`` reuse
-:mod:`.long`                             the fair comparison's selection helpers)
+:mod:`.finetune`, :mod:`.layout`,        ``estimate(ctx)`` (``ablation``, ``layout`` and
+:mod:`.long`, :mod:`.regime`             ``regime`` reuse the fair comparison's selection helpers)
+:mod:`.regime_report`                    the regime study's tables and verdict facts
 :mod:`.registry`                         every study declared once (name, run, estimate, needs)
 :mod:`.settings`                         :class:`StudySettings`, the presets, ``--study`` parsed
 :mod:`.report`, :mod:`.figures`          the tables of ``studies.md`` and the figures

@@ -128,6 +128,46 @@ def tiny_reproduce(out, data_dir, *extra):
     from entropy_ref.cli import main
     return main(["reproduce", "--out", str(out), "--preset", "tiny", "--data-dir", str(data_dir),
                  *extra])
+
+
+#: keys of results.json / studies.json that say how or when, not what was measured
+VOLATILE = ("timing", "curve_cached", "files", "blas", "package_version", "cached")
+
+
+def comparable(results):
+    """``results`` without timings, cache flags, commit fields and the output path."""
+    if isinstance(results, dict):
+        return {k: comparable(v) for k, v in results.items()
+                if k not in VOLATILE and not k.endswith("seconds") and k != "out"}
+    if isinstance(results, list):
+        return [comparable(v) for v in results]
+    return results
+
+
+def same_run_files(a, b):
+    """Assert two run directories hold the same run: weights and Adam state bit for bit, the
+    same history (timings aside), identity and curves."""
+    import json
+
+    import numpy as np
+
+    with np.load(a / "model.npz") as za, np.load(b / "model.npz") as zb:
+        assert sorted(za.files) == sorted(zb.files)
+        for k in za.files:
+            assert za[k].dtype == zb[k].dtype and np.array_equal(za[k], zb[k]), (a, k)
+    ha, hb = (json.loads((d / "history.json").read_text()) for d in (a, b))
+    assert comparable(ha) == comparable(hb)
+    ra, rb = (json.loads((d / "run.json").read_text()) for d in (a, b))
+    assert ra["identity"] == rb["identity"] and ra["epoch"] == rb["epoch"]
+    for name in ("curve.csv", "curve_val.csv"):
+        assert (a / name).exists() == (b / name).exists()
+        if (a / name).exists():
+            assert (a / name).read_bytes() == (b / name).read_bytes(), (a, name)
+    for name in ("curve.json", "curve_val.json", "finetune.json"):
+        if (a / name).exists():
+            ja, jb = (json.loads((d / name).read_text()) for d in (a, b))
+            assert comparable({k: v for k, v in ja.items() if k != "stats"}) == \
+                comparable({k: v for k, v in jb.items() if k != "stats"}), (a, name)
 # ==================================================================== end reproduce: the tiny preset
 
 

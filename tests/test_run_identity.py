@@ -138,3 +138,81 @@ def test_checkpoint_identity_survives_numpy_load(run3):
     with np.load(run3 / "model.npz") as z:
         ident = json.loads(str(z["identity"]))
     assert "epochs" not in ident["config"] and len(ident["data"]) == 64
+
+
+# ------------------------------------------------------------------ inside a reproduction
+
+QUICK = ["--preset", "tiny", "--methods", "none,sparsity", "--epochs", "2"]
+
+
+def _reproduce(out, data_dir, *extra):
+    assert main(["reproduce", *QUICK, "--data-dir", str(data_dir), "--out", str(out),
+                 *extra]) == 0
+    return json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.slow
+def test_other_data_between_two_invocations_is_never_reused(tmp_path, synthetic_mnist_dir):
+    out = tmp_path / "out"
+    first = _reproduce(out, synthetic_mnist_dir)
+    other = write_synthetic_mnist(tmp_path / "other", n_train=600, n_test=200, seed=7)
+    second = _reproduce(out, other)
+    assert second["data"]["fingerprint"] != first["data"]["fingerprint"]
+    assert second["timing"]["reused_runs"] == 0 and second["timing"]["trained_epochs"] == 4
+    runs = [r["run"] for m in second["methods"] for r in m["runs"]]
+    assert all(name.endswith(".2") for name in runs)          # beside the first data's runs
+    for m in first["methods"]:                                 # which are untouched
+        for r in m["runs"]:
+            assert read_run_record(out / "runs" / r["run"])["identity"]["data"] == \
+                first["data"]["fingerprint"]
+    third = _reproduce(out, synthetic_mnist_dir)               # back to the first data
+    assert third["timing"]["trained_epochs"] == 0
+    assert [r["run"] for m in third["methods"] for r in m["runs"]] == \
+        [r["run"] for m in first["methods"] for r in m["runs"]]
+
+
+@pytest.mark.slow
+def test_a_run_extended_by_hand_is_not_used_as_the_shorter_run(tmp_path, synthetic_mnist_dir,
+                                                                capsys):
+    out = tmp_path / "out"
+    first = _reproduce(out, synthetic_mnist_dir)
+    name = first["methods"][0]["runs"][0]["run"]
+    assert main(["train", "--out", str(out / "runs" / name), "--resume", "--epochs", "4",
+                 "--data-dir", str(synthetic_mnist_dir)]) == 0
+    capsys.readouterr()
+    again = _reproduce(out, synthetic_mnist_dir)
+    log = capsys.readouterr().out
+    assert f"[{name}] holds another run (the settings differ (epochs: saved 4, given 2))" in log
+    assert again["methods"][0]["runs"][0]["run"] == name + ".2"
+    assert again["timing"]["trained_epochs"] == 2
+    assert read_run_record(out / "runs" / name)["epoch"] == 4          # kept as it is
+    assert again["methods"][0]["runs"][0]["targets"] == first["methods"][0]["runs"][0]["targets"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["model", "history", "curve"])
+def test_a_corrupt_artefact_is_reported_and_recomputed(tmp_path, synthetic_mnist_dir, capsys,
+                                                       damage):
+    out = tmp_path / "out"
+    first = _reproduce(out, synthetic_mnist_dir)
+    run = out / "runs" / first["methods"][1]["runs"][0]["run"]
+    if damage == "model":
+        (run / "model.npz").write_bytes(b"not a zip")
+    elif damage == "history":
+        h = json.loads((run / "history.json").read_text())
+        h["epochs"][0]["seconds"] = "slow"
+        (run / "history.json").write_text(json.dumps(h))
+    else:
+        (run / "curve.json").write_text("{")
+    capsys.readouterr()
+    again = _reproduce(out, synthetic_mnist_dir)
+    log = capsys.readouterr().out
+    if damage == "curve":
+        assert f"{run / 'curve.json'}: corrupt curve metadata" in log
+        assert again["timing"]["trained_epochs"] == 0
+    else:
+        assert f"[{run.name}] " in log and "moved to " + run.name + ".corrupt-1" in log
+        assert (run.parent / (run.name + ".corrupt-1")).is_dir()
+        assert again["timing"]["trained_epochs"] == 2
+    assert again["methods"] == first["methods"] or \
+        [m["summary"] for m in again["methods"]] == [m["summary"] for m in first["methods"]]

@@ -9,11 +9,12 @@ import json
 import shutil
 
 import pytest
-from helpers import PNG_SIGNATURE, science, tiny_reproduce
+from helpers import PNG_SIGNATURE, comparable, science, tiny_reproduce
 
 from entropy_ref.data import write_synthetic_mnist
 from entropy_ref.cli import main
 from entropy_ref.reproduce import PRESETS, ReproSettings
+from entropy_ref.reproduce.outputs import read_output
 from entropy_ref.reproduce.select import choose
 from entropy_ref.reproduce.studies import (REGISTRY, STUDIES, STUDY_PRESETS, Study,
                                            StudySettings, parse_studies, registry, resolve,
@@ -185,6 +186,40 @@ def test_studies_resume_without_training_again(tiny_studies, tmp_path):
     assert again["fair"]["methods"] == first["fair"]["methods"] or \
         science(again["fair"]["methods"]) == science(first["fair"]["methods"])
     assert again["finetune"]["methods"] == first["finetune"]["methods"]
+
+
+def test_a_study_after_all_keeps_the_others_and_every_file_agrees(tiny_studies, tmp_path):
+    out, data_dir, first = tiny_studies
+    copy = tmp_path / "subset"
+    shutil.copytree(out, copy)
+    assert tiny_reproduce(copy, data_dir, "--study", "fair") == 0
+    again = read_output(copy / "studies.json", "studies")     # studies.md and figures verified
+    assert set(again["studies"]) == set(first["studies"]) >= set(STUDY_KEYS)
+    assert again["timing"]["trained_epochs"] == 0
+    for name in first["studies"]:
+        assert comparable(again[name]) == comparable(first[name]), name
+    assert again["figures"] == first["figures"]
+    assert set(tables(again)) == set(tables(first))
+
+
+def test_a_study_whose_settings_changed_is_dropped_with_the_reason(tiny_studies, tmp_path,
+                                                                   capsys):
+    out, data_dir, first = tiny_studies
+    copy = tmp_path / "changed"
+    shutil.copytree(out, copy)
+    capsys.readouterr()
+    assert tiny_reproduce(copy, data_dir, "--study", "ablation", "--ablation-seeds", "1") == 0
+    log = capsys.readouterr().out
+    again = read_output(copy / "studies.json", "studies")
+    users = {n for n in first["studies"] if n in ("finetune", "layout", "long")}
+    assert set(again["studies"]) == set(first["studies"]) - users
+    for name in users:
+        assert f"studies.json: dropping {name}: it was computed with other settings or data " \
+            "(the ablation study it builds on changed)" in log
+        assert name not in again and not any(name in f for f in again["figures"])
+    assert not (copy / "figures" / "study_long.png").exists()
+    assert "## " + TABLES["long"][0].__doc__.strip() not in (copy / "studies.md").read_text()
+    assert comparable(again["ablation"]) == comparable(first["ablation"])   # same numbers
 
 
 @pytest.mark.parametrize("args, message", [

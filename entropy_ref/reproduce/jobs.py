@@ -28,6 +28,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from ..train import load_run
 from ..train.progress import format_duration
 from .progress import Tracker
 from .runstore import RunStore, run_name
@@ -89,7 +90,10 @@ class RunTask:
             return True
         if not self.curves:
             return False
-        _, params, _ = store.ensure(self.config)
+        try:
+            _, params, _ = load_run(store.run_dir(self.config))
+        except (ValueError, OSError):           # corrupt: the worker sets it aside
+            return True
         return any(store.cached_curve(self.config, params, split, step, sens) is None
                    for split, step, sens, _ in self.curves)
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from ..storage.commit import check_files, check_identity, read_commit, write_commit
 from ..storage.readers import corrupt
 from .identity import mismatch, trajectory
-from .runio import CONFIG, HISTORY, MODEL, RUN_RECORD, load_checkpoint, write_json
+from .runio import (CONFIG, HISTORY, MODEL, RUN_RECORD, load_checkpoint, load_config,
+                    load_history, write_json)
 
 __all__ = ["commit_run", "read_run_record", "committed_run", "ensure_committed"]
 
@@ -79,6 +80,9 @@ def committed_run(run_dir, identity):
     if ck["epoch"] > identity["config"]["epochs"]:
         return "other", (f"it holds {ck['epoch']} epochs, more than "
                          f"{identity['config']['epochs']}")
+    if (run_dir / CONFIG).is_file():
+        load_config(run_dir)                         # what the resume reads: checked here
+    load_history(run_dir, ck["epoch"], len(ck["params"]["W"]))
     return "resumable", ck["epoch"]
 
 

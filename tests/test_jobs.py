@@ -1,0 +1,124 @@
+"""``reproduce --jobs N`` (``entropy_ref.reproduce.jobs``): independent runs in worker processes give
+the numbers of one process bit for bit (weights, curves, results.json minus timings), Ctrl-C stops
+every worker and the same command resumes, and the BLAS setting is recorded."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from entropy_ref.cli import main
+from entropy_ref.data import write_synthetic_mnist
+from entropy_ref.reproduce.jobs import BLAS_ENV, check_jobs
+from entropy_ref.reproduce.outputs import read_output
+from helpers import cli_error_line, comparable, repo_env, same_run_files, tiny_reproduce
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="POSIX signals needed")
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory):
+    return write_synthetic_mnist(tmp_path_factory.mktemp("mnist"), n_train=600, n_test=200,
+                                 seed=0)
+
+
+@pytest.fixture(scope="module")
+def serial(data_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "out"
+    assert tiny_reproduce(out, data_dir, "--lambda-sweep") == 0
+    return out
+
+
+@pytest.mark.slow
+def test_two_jobs_give_the_numbers_of_one_bit_for_bit(serial, data_dir, tmp_path):
+    out = tmp_path / "out"
+    assert tiny_reproduce(out, data_dir, "--lambda-sweep", "--jobs", "2") == 0
+    a, b = read_output(serial / "results.json", "results"), read_output(out / "results.json",
+                                                                         "results")
+    assert comparable(a) == comparable(b)
+    assert a["timing"]["jobs"] == 1 and b["timing"]["jobs"] == 2
+    assert a["blas"]["threads"] == b["blas"]["threads"] == 1
+    assert b["timing"]["trained_epochs"] == a["timing"]["trained_epochs"] > 0
+    runs = sorted(p.name for p in (serial / "runs").iterdir())
+    assert runs == sorted(p.name for p in (out / "runs").iterdir())
+    for name in runs:
+        same_run_files(serial / "runs" / name, out / "runs" / name)
+
+
+@pytest.mark.slow
+def test_two_jobs_for_the_studies(data_dir, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    for out, jobs in ((one, "1"), (two, "2")):
+        assert tiny_reproduce(out, data_dir, "--study", "fair,finetune", "--jobs", jobs) == 0
+    a, b = (read_output(o / "studies.json", "studies") for o in (one, two))
+    assert comparable(a) == comparable(b)
+    for name in sorted(p.name for p in (one / "runs").iterdir()):
+        same_run_files(one / "runs" / name, two / "runs" / name)
+
+
+def test_jobs_below_one_is_refused(tmp_path, data_dir, capsys):
+    line = cli_error_line(capsys, ["reproduce", "--preset", "tiny", "--data-dir", str(data_dir),
+                                   "--out", str(tmp_path / "o"), "--jobs", "0"], "reproduce")
+    assert "--jobs must be an integer >= 1" in line
+    with pytest.raises(ValueError, match="jobs must be an integer >= 1"):
+        check_jobs(True)
+
+
+def test_a_worker_runs_its_blas_with_one_thread():
+    code = ("import numpy; from threadpoolctl import threadpool_info; "
+            "print(sorted({i['num_threads'] for i in threadpool_info()}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=repo_env(**BLAS_ENV), check=True)
+    assert out.stdout.strip() == "[1]"
+
+
+def _wait_for(proc, needle, lines, timeout=300.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError("the reproduction ended early:\n" + "".join(lines))
+        lines.append(line)
+        if needle in line:
+            return
+    raise AssertionError(f"no {needle!r} within {timeout} s")
+
+
+@pytest.mark.slow
+def test_ctrl_c_under_two_jobs_stops_every_worker_and_the_same_command_resumes(tmp_path):
+    data = write_synthetic_mnist(tmp_path / "mnist", n_train=3000, n_test=200, seed=4)
+    argv = ["reproduce", "--preset", "tiny", "--data-dir", str(data), "--epochs", "6",
+            "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen([sys.executable, "-m", "entropy_ref", *argv, "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=repo_env(PYTHONUNBUFFERED="1"))
+    lines = []
+    _wait_for(proc, "[finished]", lines)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    lines.append(out)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
+    workers = {int(line.rsplit("pid ", 1)[1].rstrip(")\n")) for line in lines
+               for line in line.splitlines() if "[started]" in line}
+    assert workers
+    time.sleep(0.5)
+    for pid in workers:                        # every worker has ended
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not list((tmp_path / "out").rglob("*.part"))
+    assert not (tmp_path / "out" / "results.json").exists()
+    # the same command continues; the numbers are those of an uninterrupted single process
+    assert main([*argv, "--jobs", "2"]) == 0
+    assert main([*argv[:-1], str(tmp_path / "ref")]) == 0
+    resumed = read_output(tmp_path / "out" / "results.json", "results")
+    ref = read_output(tmp_path / "ref" / "results.json", "results")
+    assert comparable(resumed) == comparable(ref)
+    assert resumed["timing"]["reused_runs"] > 0

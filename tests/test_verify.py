@@ -120,15 +120,16 @@ def test_kwargs_functions_receive_axes():
         seen.append(kwargs["axes"])
         return reference(W, kwargs["axes"])
     assert check(fn, cases=["tiny_2x2_f64", "conv_8x3x5x5_f64"], properties=False).ok
-    assert seen == [(1, 0), (2, 3)]
+    assert seen == [(1, 0), (1, 0), (2, 3), (2, 3)]     # each case, then its second input
 
 
-def test_function_may_modify_its_input_without_harm():
+def test_a_function_that_modifies_its_input_fails_and_is_told_so():
     def vandal(W, axes):
         out = reference(W, axes)
         W[...] = 0.0
         return out
-    assert check(vandal, cases="tiny_*").ok
+    report = check(vandal, cases="tiny_*")
+    assert not report.ok and report.diagnosis_names() == {"input_mutated"}
     assert check(reference, cases="tiny_*").ok
 
 

@@ -24,6 +24,7 @@ from entropy_ref import golden
 from entropy_ref.verify import MATCH
 from entropy_ref.verify import check as _check
 from entropy_ref.verify.diagnoses.variant_grads import batch_axes
+from entropy_ref.verify.endings import CAUSES
 from entropy_ref.verify.diagnoses.variants import offset_candidates
 from helpers import SMALL_CASES, diagnosis_names, mistaken_port, wrong_port
 
@@ -79,6 +80,7 @@ def _diagnosis_names_in_the_source():
         names |= set(re.findall(r'Diagnosis\(\s*"([a-z_0-9]+)"', text))
         names |= set(re.findall(r'name = "(prop_[a-z_]+)"', text))
     names |= {name for group in offset_candidates(3, 600, batch=24) for name, _, _ in group}
+    names |= {prefix + cause for cause in CAUSES for prefix in ("", "prop_")}
     return names
 
 
@@ -117,6 +119,29 @@ def test_the_numbers_in_docs_diagnoses_are_the_codes():
     assert "matrices of scales 0.5 to 8" in page and "[0.5, 1.0, 2.0, 4.0, 8.0]" in scales
 
 
+def test_the_numbers_of_the_precision_layout_and_port_rows_are_the_codes():
+    from entropy_ref import configuration_entropy
+    from entropy_ref.verify.diagnoses.precision import FIT_FACTOR, FORMATS, VALUE_FLOOR
+    from entropy_ref.verify.diagnoses.relations import EXPLAINS
+    from entropy_ref.verify.diagnoses.terms import NEAR_ONE
+    from entropy_ref.verify.timeouts import DEFAULT_TIMEOUT
+    page = (Path(__file__).resolve().parent.parent / "docs" / "diagnoses.md").read_text()
+    assert "ten times closer" in page and EXPLAINS == 0.1
+    assert "by more than 5 %" in page and NEAR_ONE == 0.05
+    assert "within a factor 10" in page and "at most 10 times it (plus `1e-6`)" in page
+    assert FIT_FACTOR == 10 and VALUE_FLOOR == 1e-6
+    assert "11 significant bits (float16, TF32) or 8 (bfloat16)" in page
+    assert [bits for _, bits, _ in FORMATS] == [11, 8]
+    assert "default 60 s" in page and DEFAULT_TIMEOUT == 60
+    assert "right to float64 precision (`1e-10` nats)" in page
+    assert golden.TOLERANCES["float64"].value_atol == 1e-10
+    for name in ("lenet300_fc2_f64", "lenet300_fc1_f64"):
+        case = golden.load()[name]
+        moved = abs(configuration_entropy(case.W.reshape(case.shape[::-1])) - case.value_nats)
+        assert f"`{moved:.1e}` on `{name[:-4]}`" in page or f"`{moved:.1e}` nats from the truth " \
+            f"on `{name[:-4]}`" in page, (name, f"{moved:.1e}")
+
+
 # --- the same mistakes in a real PyTorch port (F.conv2d + autograd), float64 and float32 --------------
 
 def _torch_port(dtype="float64", eps=0.0, log2_energy=False, smooth=(3.0, 10.0, 3.0), norm=None,
@@ -144,7 +169,7 @@ def _torch_port(dtype="float64", eps=0.0, log2_energy=False, smooth=(3.0, 10.0, 
         log_e = torch.log2 if log2_energy else torch.log
         value = 0.5 * log_e(energy + eps) - torch.log(S + eps)
         value.backward()
-        return value, t.grad
+        return value, t.grad.to(getattr(torch, str(W.dtype)))   # the gradient in W's dtype
     return fn
 
 

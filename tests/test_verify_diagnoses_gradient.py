@@ -10,9 +10,10 @@ import math
 import numpy as np
 import pytest
 
+from entropy_ref import golden
 from entropy_ref.verify import check as _check
 from entropy_ref.verify.diagnoses.relations import num
-from helpers import (diagnosis_messages, diagnosis_names, mistaken_port, wrong_port,
+from helpers import (diagnosis_messages, diagnosis_names, fast_port, mistaken_port, wrong_port,
                      wrong_port_value_grad)
 
 #: the golden cases only: the property checks (on by default) are tested in
@@ -128,12 +129,12 @@ def test_sums_rounded_to_float32_are_float32_precision_not_an_eps(case):
 
 def _smooth_abs_port(W, axes, eps=1e-8):
     """sum sqrt(W**2 + eps) for sum|W| (a 'smooth |w|', differentiable at 0)."""
-    W = np.asarray(W, dtype=np.float64)
+    dtype, W = W.dtype, np.asarray(W, dtype=np.float64)
     v, g, comps = mistaken_port(W, axes)
     a = np.sqrt(W * W + eps)
     S, S_eps = float(np.abs(W).sum()), float(a.sum())
     R1 = g + np.sign(W) / S                           # the energy term is right
-    return v + math.log(S) - math.log(S_eps), R1 - (W / a) / S_eps
+    return v + math.log(S) - math.log(S_eps), (R1 - (W / a) / S_eps).astype(dtype)
 
 
 @pytest.mark.parametrize("case, profile", [
@@ -190,3 +191,65 @@ def test_reduced_precision_beyond_float32():
     r = report["lenet300_fc3_f64"]
     assert diagnosis_names(report, "lenet300_fc3_f64") == {"low_precision"}
     assert 1e-4 < max(r.value_abs, r.grad_rel) <= 1e-3
+
+
+# --- a gradient not computed exactly, and intermediates in bfloat16 / float16 ------------------------
+
+#: every golden case but the 2 x 2 one, on which a circular shift is the identity (E = 0)
+ALL_CASES = [c for c in golden.load() if c != "tiny_2x2_f64"]
+
+
+def test_a_finite_difference_gradient_is_an_inexact_gradient_not_float32():
+    fn = functools.partial(fast_port, fd_step=1e-3)
+    report = check(fn)
+    assert not report.ok and report.failed
+    for name in report.failed:
+        assert diagnosis_names(report, name) == {"inexact_gradient"}, (name, str(report))
+    text = str(report)
+    assert "prop_finite_differences" in text and "finite differences" in text
+    assert "jax_enable_x64" not in text
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("fmt", ["bfloat16", "float16"])
+def test_low_precision_intermediates_are_named_on_every_failing_case(fmt, profile):
+    report = check(functools.partial(fast_port, fmt=fmt), profile=profile)
+    assert not report.ok and len(report.failed) >= 10, str(report)
+    for name in report.failed:
+        assert diagnosis_names(report, name) == {"low_precision"}, (name, str(report))
+    assert ("bfloat16" if fmt == "bfloat16" else "float16") in str(report)
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_a_pytorch_port_with_half_precision_convolutions_is_low_precision(dtype):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    half = getattr(torch, dtype)
+    gx = torch.tensor([[3.0, 0, -3], [10, 0, -10], [3, 0, -3]], dtype=torch.float64) / 32
+
+    def port(W, axes):                    # autocast-like: the convolution in half precision
+        if W.ndim != 2:
+            raise NotImplementedError
+        w = torch.tensor(W, requires_grad=True)
+        kernels = torch.stack([gx, gx.T]).flip(-1, -2)[:, None].to(half)
+        g = F.conv2d(w.to(half)[None, None], kernels, padding=1).float()
+        H = 0.5 * torch.log(0.5 * (g * g).sum()) - torch.log(w.abs().sum())
+        H.backward()
+        return H, w.grad
+    try:
+        port(np.ones((3, 3)), (1, 0))
+    except RuntimeError as exc:           # a CPU build without half-precision convolutions
+        pytest.skip(f"no {dtype} conv2d here: {exc}")
+    report = check(port, properties=False)
+    assert not report.ok and report.failed
+    for name in report.failed:
+        assert diagnosis_names(report, name) == {"low_precision"}, (name, str(report))
+
+
+def test_a_gradient_off_by_a_global_factor_is_not_called_one_term_scaled():
+    def port(W, axes):
+        v, g, _ = mistaken_port(W, axes)
+        return v, 0.991 * g
+    report = check(port, cases="tiny_2x2_f64")
+    assert "gradient_terms" not in diagnosis_names(report, "tiny_2x2_f64")
+    assert "0.991 x the reference" in diagnosis_messages(report, "tiny_2x2_f64")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from entropy_ref.verify import check as _check
-from helpers import diagnosis_messages, diagnosis_names, mistaken_port, wrong_port
+from helpers import diagnosis_messages, diagnosis_names, fast_port, mistaken_port, wrong_port
 
 #: the golden cases only: the property checks (on by default) are tested in
 #: tests/test_verify_properties.py
@@ -111,3 +111,37 @@ def test_per_matrix_H_C_over_a_batch(how, profile):
     report = check(fn, cases="batch_5x6x7_f64", profile=profile)
     assert not report.ok and diagnosis_names(report, "batch_5x6x7_f64") == {"per_matrix"}, str(report)
     assert f"the {how} over the B = 5 slices" in str(report)
+
+
+# --- memory order only when the reshape explains the error --------------------------------------------
+
+def _transposed_gradient(W, axes):
+    v, g = fast_port(W, axes)
+    return v, g.T
+
+
+PORTS_NOT_MEMORY_ORDER = {
+    "circular padding": functools.partial(fast_port, mode="wrap"),
+    "reflect padding": functools.partial(fast_port, mode="reflect"),
+    "bfloat16": functools.partial(fast_port, fmt="bfloat16"),
+    "float16": functools.partial(fast_port, fmt="float16"),
+    "finite differences": functools.partial(fast_port, fd_step=1e-3),
+    "transposed gradient": _transposed_gradient,
+}
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("port", list(PORTS_NOT_MEMORY_ORDER))
+def test_memory_order_is_named_only_when_the_reshape_explains_the_error(port, profile):
+    # on these cases W.reshape(C, R) has nearly the value of W (a 1 x n row: it *is* W.T)
+    cases = ["lenet300_fc1_f64", "lenet300_fc2_f64", "lenet300_fc2_f32", "row_1x8_f64"]
+    report = check(PORTS_NOT_MEMORY_ORDER[port], cases=cases, profile=profile)
+    for case in cases:
+        assert "memory_order" not in diagnosis_names(report, case), (case, str(report))
+
+
+@pytest.mark.parametrize("case", ["lenet300_fc1_f64", "lenet300_fc2_f64", "row_1x8_f64"])
+def test_a_transposed_gradient_of_a_large_matrix_or_a_row_is_transposed(case):
+    report = check(_transposed_gradient, cases=case)
+    assert diagnosis_names(report, case) == {"transposed"}, str(report)
+    assert "grad.T" in str(report)

@@ -75,7 +75,7 @@ def _np_gradient_port(W, axes, half=0.5):
 
     if W.ndim != 2:
         raise NotImplementedError("matrices only")
-    W = np.asarray(W, dtype=np.float64)
+    dtype, W = W.dtype, np.asarray(W, dtype=np.float64)
 
     def D(n):                                  # np.gradient along an axis of length n, as a matrix
         return sp.csr_matrix(np.gradient(np.eye(n), axis=0))
@@ -84,7 +84,8 @@ def _np_gradient_port(W, axes, half=0.5):
     gy, gx = np.gradient(W)                    # what a user writes
     E, S = half * float(np.sum(gx * gx + gy * gy)), float(np.abs(W).sum())
     dE = Dr.T @ gy + (Dc.T @ gx.T).T
-    return 0.5 * math.log(E) - math.log(S), half * dE / E - np.sign(W) / S   # d(1/2 log E)
+    grad = half * dE / E - np.sign(W) / S                                   # d(1/2 log E)
+    return 0.5 * math.log(E) - math.log(S), grad.astype(dtype)
 
 
 @pytest.mark.parametrize("half", [0.5, 1.0])
@@ -258,3 +259,22 @@ def _sobel_port(W, axes):
 def test_components_of_another_kernel_on_a_non_square_case_do_not_crash_the_kit(case):
     report = check(_sobel_port, cases=case)     # no ValueError: shapes differ (8, 9) vs (9, 8)
     assert not report.ok and report[case].diagnoses
+
+
+def test_tied_padding_modes_are_all_named_and_the_gradient_decides():
+    report = check(wrong_port_value_grad(mode="wrap"), cases="tiny_3x3_f64")
+    msg = diagnosis_messages(report, "tiny_3x3_f64")
+    assert diagnosis_names(report, "tiny_3x3_f64") == {"padding"} and "circular" in msg, msg
+    assert "replicate" not in msg or "same value" in msg
+
+
+@pytest.mark.parametrize("negated,word", [(0, "y pointing up"), (1, "x pointing left")])
+def test_the_component_sign_note_names_the_negated_direction(negated, word):
+    def port(W, axes):
+        v, g, comps = mistaken_port(W, axes)
+        comps = list(comps)
+        comps[1 - negated] = -comps[1 - negated]     # comps = (g_x, g_y)
+        return v, g, comps
+    report = check(port, cases="rect_3x5_f64")
+    msg = diagnosis_messages(report, "rect_3x5_f64")
+    assert diagnosis_names(report, "rect_3x5_f64") == {"component_sign"} and word in msg, msg

@@ -104,7 +104,8 @@ def squeezing_port(W, axes):
         raise NotImplementedError("matrices only")
     W = np.squeeze(W)
     g_x, g_y = convolve2d(W, GX, mode="same"), convolve2d(W, GX.T, mode="same")
-    return _hc(W, (1, 0), comps=(g_x, g_y))
+    H, grad = _hc(W, (1, 0), comps=(g_x, g_y))
+    return H, grad.astype(W.dtype)
 
 
 def vector_special_case_port(W, axes):

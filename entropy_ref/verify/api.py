@@ -8,19 +8,16 @@ them. Each case is compared with the reference in :mod:`.compare`.
 
 from __future__ import annotations
 
-import numpy as np
-
-from .arguments import validate_loss_unit_profile, validate_port_arguments
-from .calling import accepts_axes, call_fn, port_name
+from .arguments import validate_loss_unit_profile
 from .cases import case_patterns, golden_set_from, select_cases
 from .compare import evaluate
 from .files import VerificationFileError, load_outputs
-from .outputs import outputs_from_return
 from .profiles import case_for_profile
-from .properties import check_properties
 from .quiet import quiet_arithmetic
 from .report import Report
-from .results import ERROR, FAIL, SKIP, CaseResult, Diagnosis
+from .results import SKIP, CaseResult
+from .run import run_check
+from .timeouts import DEFAULT_TIMEOUT
 
 
 class Unsupported(NotImplementedError):
@@ -35,7 +32,7 @@ class Unsupported(NotImplementedError):
 @quiet_arithmetic
 def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str = "float64",
           exclude=None, skip_on=NotImplementedError, properties: bool = True, seed: int = 0,
-          golden_set=None) -> Report:
+          golden_set=None, timeout=DEFAULT_TIMEOUT) -> Report:
     """Verify an implementation ``fn(W) -> (value, grad)`` against the golden vectors.
 
     Parameters
@@ -76,13 +73,27 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
         Seed of the property checks' shapes, scales and directions (repeatable).
     golden_set : entropy_ref.golden.GoldenSet or int or str, optional
         The golden set, or its version (``1``, ``"v1"``); default :func:`entropy_ref.golden.load`.
+    timeout : float or None
+        Seconds one call of ``fn`` may take (default 60; None: no limit). A call that exceeds it
+        is an ERROR of its case and ends the run. In this process the call is interrupted by a
+        ``SIGALRM`` timer where one is available (POSIX, main thread, no other timer running),
+        otherwise judged when it returns (:mod:`.timeouts`); ``entropy-ref verify --fn`` runs
+        ``fn`` in a child process it kills instead.
 
     Returns
     -------
     Report
         ``report.ok`` is True when no case failed or errored, no property failed, at least one case
         was attempted, and (unless ``cases`` was given) at most half were skipped;
-        ``print(report)`` shows the table, the diagnoses and the counts.
+        ``print(report)`` shows the table, the diagnoses and the counts. Besides its outputs, a
+        case fails when ``fn`` changes the array it is given, returns the gradient in another
+        dtype than the input's, or returns the same outputs for a second input of the same shape
+        (or wrong ones there: :mod:`.second_input`).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Never swallowed; its ``report`` attribute holds the report so far.
 
     Examples
     --------
@@ -96,46 +107,9 @@ def check(fn, loss: str = "H_C", cases=None, *, unit: str = "nats", profile: str
     >>> check(entropy_ref.sparsity_loss_grad, loss="l_C", cases="tiny_*").ok
     True
     """
-    gs = golden_set_from(golden_set)
-    cases, exclude = case_patterns("cases", cases), case_patterns("exclude", exclude)
-    validate_port_arguments(fn, skip_on, properties, seed)
-    validate_loss_unit_profile(loss, unit, profile)
-    with_axes = accepts_axes(fn)
-    results = [_check_case(fn, case_for_profile(case, profile), loss, unit, with_axes, skip_on)
-               for case in select_cases(gs, cases, exclude)]
-    report = Report(results, loss=loss, unit=unit, version=gs.version, source=port_name(fn),
-                    profile=profile, selected=cases is not None)
-    if properties:
-        report.properties = check_properties(fn, loss=loss, unit=unit, profile=profile, seed=seed,
-                                             with_axes=with_axes, skip_on=skip_on)
-        report.seed = seed
-    return report
-
-
-def _check_case(fn, case, loss, unit, with_axes, skip_on) -> CaseResult:
-    """Call ``fn`` on one golden case (already under the profile) and judge what it returned."""
-    res = CaseResult(case.name, str(case.W.dtype), case.shape, tolerance=case.tolerance)
-    if not with_axes and case.W.ndim != 2:
-        res.status = SKIP
-        res.skip_reason = (f"needs axes={case.axes}, and fn has no 'axes' parameter "
-                           "(add one to verify N-D tensors)")
-        return res
-    W = np.array(case.W)   # a private writable copy: fn may modify it
-    returned, status, reason = call_fn(fn, W, case.axes, with_axes, skip_on)
-    if status == SKIP:
-        res.status, res.skip_reason = SKIP, reason
-        return res
-    if status == ERROR:
-        res.status = ERROR
-        res.diagnoses.append(Diagnosis("errored", reason))
-        return res
-    try:
-        outputs = outputs_from_return(returned, case)
-    except ValueError as exc:
-        res.status = FAIL
-        res.diagnoses.append(Diagnosis("bad_output", str(exc)))
-        return res
-    return evaluate(case, outputs, loss, unit)
+    return run_check(fn, loss, cases, unit=unit, profile=profile, exclude=exclude,
+                     skip_on=skip_on, properties=properties, seed=seed, golden_set=golden_set,
+                     timeout=timeout)
 
 
 def assert_conforms(fn, **check_kwargs) -> Report:

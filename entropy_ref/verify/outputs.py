@@ -29,11 +29,15 @@ class Outputs:
     grad : ndarray
     components : dict of int -> ndarray, or None
         Scharr component differentiating each axis (``{1: g_x, 0: g_y}`` for a matrix).
+    grad_dtype : str or None
+        The dtype of the gradient as returned (``"float32"``, ``"bfloat16"``; None when it had
+        none, a list): a port must return it in the input's dtype.
     """
 
     value: float
     grad: np.ndarray
     components: dict | None = None
+    grad_dtype: str | None = None
 
 
 class BadOutput(ValueError):
@@ -141,7 +145,22 @@ def outputs_from_return(returned, case) -> Outputs:
         comps = _components(returned[2], tuple(case.axes))
     with np.errstate(all="ignore"):
         v = float(np.asarray(value, dtype=np.float64).reshape(()))
-    return Outputs(v, grad, comps)
+    return Outputs(v, grad, comps, dtype_name(returned[1]))
+
+
+def dtype_name(x) -> str | None:
+    """The name of ``x``'s dtype as its library spells it without prefix (``"float32"``,
+    ``"bfloat16"``), or None for an object without a dtype (a list, a Python float).
+
+    Examples
+    --------
+    >>> dtype_name(np.zeros(2, np.float32)), dtype_name([1.0, 2.0])
+    ('float32', None)
+    """
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return None
+    return str(dtype).rsplit(".", 1)[-1]
 
 
 def _components(raw, axes) -> dict:

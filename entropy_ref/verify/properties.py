@@ -38,11 +38,13 @@ from .. import golden
 from ..entropy import configuration_entropy_grad
 from ..gradcheck import directional_check, rel_error
 from .arguments import validate_loss_unit_profile, validate_port_arguments
-from .calling import call_fn
+from .calling import Caller, RunEnded
+from .endings import ended_result, property_call, timeout_message
 from .outputs import outputs_from_return
 from .profiles import U32, float32_tolerance
 from .quiet import quiet_arithmetic
 from .results import ERROR, FAIL, PASS, SKIP, Diagnosis, PropertyResult
+from .timeouts import validate_timeout
 
 #: log2 of the largest scale tried, per profile: 2**66 ~ 7e19, 2**50 ~ 1e15
 SCALE_EXP = {"float64": 66, "float32": 50}
@@ -93,17 +95,19 @@ def _scale_text(c: float) -> str:
 class _Port:
     """Calls ``fn`` on one input and returns ``(value, grad)`` as ``H_C`` in nats, or a failure."""
 
-    def __init__(self, fn, loss, unit, with_axes, skip_on):
-        self.fn, self.with_axes, self.skip_on = fn, with_axes, skip_on
+    def __init__(self, caller, loss, unit):
+        self.caller = caller
         self.factor = (1.0 if loss == "H_C" else -1.0) * (1.0 if unit == "nats" else math.log(2.0))
 
-    def __call__(self, W, axes):
-        returned, status, reason = call_fn(self.fn, np.array(W), axes, self.with_axes, self.skip_on)
-        if status is not None:
-            name = "prop_errored" if status == ERROR else "skipped"
-            return None, status, Diagnosis(name, reason)
+    def __call__(self, W, axes, scale=1.0):
+        call = self.caller(np.array(W), axes, property_call(W, axes, scale))
+        if call.status is not None:
+            name = "prop_errored" if call.status == ERROR else "skipped"
+            return None, call.status, Diagnosis(name, call.reason)
+        if call.mutated:
+            return None, FAIL, Diagnosis("prop_input_mutated", call.mutated)
         try:
-            out = outputs_from_return(returned, types.SimpleNamespace(shape=W.shape, axes=axes))
+            out = outputs_from_return(call.returned, types.SimpleNamespace(shape=W.shape, axes=axes))
         except ValueError as exc:
             return None, FAIL, Diagnosis("prop_bad_output", str(exc))
         grad = np.asarray(out.grad, dtype=np.float64)
@@ -153,7 +157,7 @@ def _at_scale(port, X, axes, s, profile, label, results, only_here=False):
     and whether the value held. ``only_here``: the value held at scale 1 (said in the message).
     """
     where = f"{label}, scale {_scale_text(s)}"
-    got, status, diag = port(X, axes)
+    got, status, diag = port(X, axes, s)
     if got is None:
         results.append(PropertyResult("runs", X.shape, axes, str(X.dtype), s, status=status,
                                       diagnoses=[] if status == SKIP else [Diagnosis(
@@ -243,7 +247,7 @@ def _finite_differences(results, port, W, axes, grad, profile, seed, tol_w, labe
 @quiet_arithmetic
 def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "float64",
                      seed: int = 0, with_axes: bool = True,
-                     skip_on=NotImplementedError) -> list:
+                     skip_on=NotImplementedError, timeout=None) -> list:
     """Run every property at the seeded inputs of :func:`draw_inputs`; one result per check.
 
     Parameters
@@ -255,6 +259,9 @@ def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "
     with_axes : bool
         Whether ``fn`` takes ``axes`` (then the batch ``(B, R, C)`` with ``axes=(1, 2)`` is tried).
     skip_on : exception type or tuple
+    timeout : float or None
+        Seconds one call may take (:mod:`.timeouts`); a call that exceeds it ends the checks with
+        a ``prop_timeout`` result.
 
     Returns
     -------
@@ -271,8 +278,24 @@ def check_properties(fn, loss: str = "H_C", unit: str = "nats", profile: str = "
     validate_loss_unit_profile(loss, unit, profile)
     if not isinstance(with_axes, bool):
         raise TypeError(f"with_axes must be True or False, got {with_axes!r}")
-    port = _Port(fn, loss, unit, with_axes, skip_on)
+    timeout = validate_timeout(timeout)
     results: list = []
-    for W, axes, c in draw_inputs(seed, profile, with_axes):
-        _draw_checks(port, W, axes, c, profile, seed, results)
+    try:
+        run_properties(Caller(fn, with_axes, skip_on, timeout), loss, unit, profile, seed,
+                       results.append)
+    except RunEnded as ended:
+        results.append(ended_result(ended.what, "timeout",
+                                    timeout_message(ended.reason, "timeout=")))
     return results
+
+
+def run_properties(caller, loss: str, unit: str, profile: str, seed: int, add) -> None:
+    """Every property at every drawn input, each result passed to ``add`` (input by input)."""
+    port = _Port(caller, loss, unit)
+    for W, axes, c in draw_inputs(seed, profile, caller.with_axes):
+        found: list = []
+        try:
+            _draw_checks(port, W, axes, c, profile, seed, found)
+        finally:
+            for result in found:
+                add(result)

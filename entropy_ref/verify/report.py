@@ -34,6 +34,17 @@ class Report:
         The property checks run after the golden cases (:mod:`entropy_ref.verify.properties`).
     seed : int or None
         Seed of the property checks.
+    takes_axes : bool or None
+        Whether the port takes ``axes`` (None for a file): without, the N-D cases are not run.
+    planned : list of str
+        The cases the run was to check, in order.
+    ended : str or None
+        Why the run ended before its end (a call exceeded the timeout, the process running the
+        port exited, a ``KeyboardInterrupt``); None when it ran to the end.
+    not_run : list of str
+        The planned cases not run because the run ended.
+    interrupted : bool
+        A ``KeyboardInterrupt`` stopped the run.
     """
 
     results: list
@@ -45,6 +56,11 @@ class Report:
     selected: bool = False
     properties: list = field(default_factory=list)
     seed: int | None = None
+    takes_axes: bool | None = None
+    planned: list = field(default_factory=list)
+    ended: str | None = None
+    not_run: list = field(default_factory=list)
+    interrupted: bool = False
 
     @property
     def attempted(self) -> list:
@@ -73,8 +89,9 @@ class Report:
     def ok(self) -> bool:
         """True when at least one case was attempted, none failed or errored, every property check
         held, at most half of the cases were skipped (any number when ``selected``), and ``fn``
-        ran on at least one general matrix of the property checks."""
-        return (bool(self.attempted) and all(r.passed for r in self.attempted)
+        ran on at least one general matrix of the property checks, and the run was not ended
+        early."""
+        return (self.ended is None and bool(self.attempted) and all(r.passed for r in self.attempted)
                 and not self.failed_properties and not self.too_many_skipped
                 and not self.skipped_property_inputs)
 
@@ -105,9 +122,12 @@ class Report:
             counts += (f"; properties: {sum(p.status == PASS for p in self.properties)} of "
                        f"{len(self.properties)} hold" + (f", {n_skip} skipped" if n_skip else ""))
         counts += f" (profile {self.profile})"
+        if self.interrupted:
+            return f"INTERRUPTED: {counts} - {self.ended}"
         if self.ok:
-            return "PASS: " + counts
-        why = ("no case was attempted (every case was skipped)" if not self.attempted else
+            return self._certified() + counts
+        why = (self.ended if self.ended else
+               "no case was attempted (every case was skipped)" if not self.attempted else
                "more than half of the cases were skipped (choose them with cases= to allow that)"
                if self.too_many_skipped and not (self.failed or self.errored
                                                  or self.failed_properties) else
@@ -115,6 +135,17 @@ class Report:
                "(turn them off explicitly with properties=False / --no-properties)"
                if self.skipped_property_inputs and not self.failed_properties else "")
         return "FAIL: " + counts + (f" - {why}" if why else "")
+
+    def _certified(self) -> str:
+        """The head of a passing summary: what the PASS covers when cases were skipped."""
+        if not self.skipped:
+            return "PASS: "
+        no_axes = [r for r in self.results if r.skip_reason and "no 'axes' parameter" in
+                   r.skip_reason]
+        if self.takes_axes is False and len(no_axes) == len(self.skipped):
+            return "PASS for 2-D matrices; N-D cases not run: fn takes no axes. "
+        return (f"PASS for the {len(self.attempted)} cases run; {len(self.skipped)} skipped by "
+                f"{'fn' if self.takes_axes is not None else 'the file'}. ")
 
     def __getitem__(self, name: str) -> CaseResult:
         for r in self.results:

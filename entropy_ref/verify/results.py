@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 PASS, FAIL, SKIP, ERROR = "pass", "FAIL", "skipped", "ERROR"
+#: the status of a call of the port that exceeded the timeout (its case becomes an ERROR)
+TIMEOUT = "timeout"
 
 
 class Diagnosis(NamedTuple):

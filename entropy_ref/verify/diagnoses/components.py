@@ -57,9 +57,12 @@ def _conventions(case, comps: dict) -> list | None:
             "its gradient are unchanged; to pass the component check flip the kernel or "
             "negate the components"), harmless=True))
     elif negated:
+        words = {1: "x pointing left", 0: "y pointing up"} if case.W.ndim == 2 else {}
+        example = ", ".join(words.get(a, f"the derivative along axis {a} taken the other way")
+                            for a in negated)
         out.append(Diagnosis("component_sign", (
             f"the components for axes {negated} are negated: an opposite sign convention for "
-            "those directions (e.g. y pointing up). Harmless for H_C and its gradient"),
+            f"those directions (here: {example}). Harmless for H_C and its gradient"),
             harmless=True))
     return out
 

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ... import golden
-from ...gradcheck import rel_error
 from ..results import Diagnosis
 from .eps import additive_eps, smooth_abs
 from .factors import factor_diagnoses, gradient_factor
 from .kernels import numpy_gradient, one_component, other_kernel, padding
 from .layout import memory_order, per_matrix, transposed, wrong_axes
-from .relations import boundary_band, num
+from .precision import float32_precision, inexact_gradient, low_precision
+from .relations import boundary_band, global_factor, num
 from .terms import gradient_terms, matrix_norm, sign_at_zero
 
 #: marks a diagnosis produced by the safety net of :func:`diagnose` (the fuzz tests assert it never is)
@@ -65,12 +64,12 @@ def _diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str
         Never empty: ``unexplained`` when no known mistake fits.
     """
     found = (smooth_abs(case, value, grad)   # before float32: not precision issues
-             or additive_eps(case, value, grad) or _float32_precision(case, value, grad))
+             or additive_eps(case, value, grad) or float32_precision(case, value, grad))
     if found:
         return found
     scale = gradient_factor(grad, case.grad, unit, loss)
     if scale is not None:
-        return factor_diagnoses(case, value, scale) or [_unexplained(case, value, grad)]
+        return factor_diagnoses(case, value, scale, grad) or [_unexplained(case, value, grad)]
     tests = (other_kernel, numpy_gradient, lambda c, v, g: gradient_terms(c, v, g, unit),
              sign_at_zero, wrong_axes, one_component, matrix_norm, per_matrix, memory_order,
              padding, transposed)
@@ -78,33 +77,20 @@ def _diagnose(case, value: float, grad: np.ndarray, loss: str = "H_C", unit: str
         found = test(case, value, grad)
         if found:
             return found
-    return [_unexplained(case, value, grad)]
-
-
-def _float32_precision(case, value, grad) -> list:
-    """A float64 case right only to the golden set's float32 tolerance, without structure."""
-    H, G = case.value_nats, case.grad
-    f32 = golden.TOLERANCES["float32"]
-    if not (case.tolerance.name == "float64" and abs(value - H) <= f32.value_atol
-            and rel_error(grad, G) <= f32.array_rtol):
-        return []
-    return [Diagnosis("float32_precision", (
-        f"agrees to float32 precision only (value error {abs(value - H):.1e}, gradient "
-        f"{rel_error(grad, G):.1e}) on a float64 case: part of the computation runs in float32 "
-        "(a float32 kernel or constant, e.g. torch.tensor(kernel) defaults to float32, a cast, "
-        "or a float32 default dtype). The two usual causes: JAX computes in float32 unless "
-        "jax.config.update('jax_enable_x64', True) runs before any array is created; PyTorch "
-        "creates float32 tensors unless told otherwise (torch.set_default_dtype(torch.float64) "
-        "or dtype=torch.float64). A port meant for float32 is certified with "
-        "profile='float32' (CLI: --profile float32)"))]
+    return (low_precision(case, value, grad) or inexact_gradient(case, value, grad)
+            or [_unexplained(case, value, grad)])
 
 
 def _unexplained(case, value, grad) -> Diagnosis:
     err = np.abs(grad - case.grad)
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(err)), err.shape))
     on_edge = bool(boundary_band(case.shape, case.axes)[worst])
+    alpha = global_factor(grad, case.grad)
+    scaled = (f"; the gradient is {num(alpha, '.3f')} x the reference, a constant factor on the "
+              "whole gradient" if alpha is not None else "")
     return Diagnosis("unexplained", (
         f"no known single porting mistake explains this (value off by "
         f"{num(value - case.value_nats, '+.3e')} "
-        f"nats; largest gradient error at index {worst}, {'on' if on_edge else 'off'} the boundary). "
-        "Compare the Scharr components first: they isolate the operator from the logs"))
+        f"nats; largest gradient error at index {worst}, {'on' if on_edge else 'off'} the "
+        f"boundary{scaled}). Compare the Scharr components first: they isolate the operator "
+        "from the logs"))

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..results import Diagnosis
+from .precision import inexact_gradient, low_precision
 from .relations import MATCH, close, num
 from .variant_grads import batch_axes
 from .variants import offset_candidates
@@ -38,9 +39,10 @@ def gradient_factor(grad, G, unit, loss):
     return None
 
 
-def factor_diagnoses(case, value, scale) -> list:
+def factor_diagnoses(case, value, scale, grad=None) -> list:
     """The gradient is ``alpha`` times the reference (``scale`` from :func:`gradient_factor`):
-    explain the value under the same factor."""
+    explain the value under the same factor (``grad``: to tell rounding from a constant)."""
+    grad = case.grad if grad is None else grad
     H = case.value_nats
     alpha, found = scale
     if alpha != 1.0 and abs(value / alpha - H) <= MATCH:
@@ -50,16 +52,21 @@ def factor_diagnoses(case, value, scale) -> list:
             "the value is right but the gradient is negated: the gradient of l_C = -H_C returned "
             "with the value of H_C (or an ascent/descent direction instead of the derivative)"))]
     if alpha == 1.0 and abs(value - H) <= MATCH:
-        return [Diagnosis("low_precision", (
-            f"value and gradient agree only to about 1e-3 (value error {abs(value - H):.1e}): "
-            "beyond float32 rounding but no structural mistake - reduced precision somewhere: "
-            "float16/bfloat16, or TF32 convolutions on NVIDIA GPUs (PyTorch has long enabled "
-            "them for cuDNN by default; see torch.backends.cudnn.allow_tf32 / fp32_precision)"))]
+        return (low_precision(case, value, grad) or inexact_gradient(case, value, grad) or [
+            Diagnosis("low_precision", (
+                f"value and gradient agree only to about 1e-3 (value error {abs(value - H):.1e}): "
+                "beyond float32 rounding but no structural mistake - reduced precision somewhere: "
+                "float16/bfloat16, or TF32 convolutions on NVIDIA GPUs (PyTorch has long enabled "
+                "them for cuDNN by default; see torch.backends.cudnn.allow_tf32 / "
+                "fp32_precision)"))])
     if alpha == 1.0 and abs(value + H) <= MATCH and abs(H) > MATCH:
         return [Diagnosis("value_sign_flipped", (
             "the gradient is right but the value is negated: the value of l_C = -H_C returned with "
             "the gradient of H_C"))]
-    return found + _value_offset(case, value / alpha - H)
+    offset = _value_offset(case, value / alpha - H)
+    if alpha == 1.0 and offset[0].name == "constant_offset":   # no named constant: rounding?
+        return low_precision(case, value, grad) or offset
+    return found + offset
 
 
 def _sign_message(loss: str) -> str:

@@ -13,10 +13,11 @@ import math
 import numpy as np
 
 from ..results import Diagnosis
-from .relations import MATCH, boundary_band, close, num, reference_terms
+from .relations import (MATCH, boundary_band, close, explains, num, reference_terms,
+                        value_explains)
 from .variant_grads import (EDGE_KERNELS, kernel_variant, numpy_gradient_variant,
                             one_component_variant)
-from .variants import PADDING_MODES, value_with_padding
+from .variants import PADDING_MODES, padding_variant
 
 SCHARR = "Scharr's [[3, 0, -3], [10, 0, -10], [3, 0, -3]] / 32"
 
@@ -91,18 +92,30 @@ def one_component(case, value: float, grad: np.ndarray) -> list:
 
 
 def padding(case, value, grad) -> list:
-    """Errors confined to the boundary (changed energy rescales the interior) / value of a mode."""
+    """Errors confined to the boundary (changed energy rescales the interior), or the value (and
+    gradient) of another boundary mode; modes that tie on this case are all named."""
     R1 = reference_terms(case)[0]
     band = boundary_band(case.shape, case.axes)
     boundary = _boundary_only(grad - case.grad, R1, band)
-    modes = [m for m in PADDING_MODES   # a mode whose H_C is the reference's tells nothing
-             if (v := value_with_padding(case.W, case.axes, m)) is not None
-             and abs(value - v) <= MATCH < abs(v - case.value_nats) - MATCH]
+    H = case.value_nats
+    variants = {m: padding_variant(case.W, case.axes, m) for m in PADDING_MODES}
+    variants = {m: vg for m, vg in variants.items() if vg is not None}
+    modes = [m for m, (v, g) in variants.items()           # value and gradient explained
+             if value_explains(value, v, H) and explains(grad, g, case.grad)]
+    both = bool(modes)
+    if not modes:       # the value alone (a mode whose H_C is the reference's tells nothing)
+        modes = [m for m, (v, _) in variants.items() if abs(value - v) <= MATCH < abs(v - H) - MATCH]
     if not boundary and not modes:
         return []
     where = ("the gradient errors sit within one entry of the boundary (inside, the gradient is "
              "the reference up to the changed energy)" if boundary else "")
-    named = f"the value equals H_C with {PADDING_MODES[modes[0]]}" if modes else ""
+    named = ""
+    if modes:
+        what = "value and gradient equal those" if both else "the value equals that"
+        named = f"{what} of H_C with " + ", or with ".join(PADDING_MODES[m] for m in modes)
+        if len(modes) > 1:
+            named += " (on this case these modes give the same " + (
+                "value and gradient)" if both else "value)")
     return [Diagnosis("padding", "; ".join(s for s in (where, named) if s) + (
         ". The reference pads with zeros (paper: 'zero-padded'), output the same size as W"))]
 

@@ -12,9 +12,9 @@ import math
 import numpy as np
 
 from ..results import Diagnosis
-from .relations import MATCH, close
-from .variant_grads import batch_axes, per_matrix_variant, reshape_variants
-from .variants import column_major_value, other_axes_values
+from .relations import MATCH, close, explains, value_explains
+from .variant_grads import batch_axes, column_major_variant, per_matrix_variant, reshape_variants
+from .variants import other_axes_values
 
 
 def wrong_axes(case, value, grad) -> list:
@@ -45,12 +45,14 @@ def per_matrix(case, value: float, grad: np.ndarray) -> list:
 
 
 def memory_order(case, value: float, grad: np.ndarray) -> list:
-    """``W.reshape`` with swapped sizes used as a transpose, or a column-major reading of W."""
+    """``W.reshape`` with swapped sizes used as a transpose, or a column-major reading of W: named
+    only when that variant explains both the value and the gradient."""
+    H = case.value_nats
     for shape, v, g in reshape_variants(case.W, case.axes):
-        if abs(value - v) <= MATCH or close(grad, g.reshape(case.shape)):
+        if value_explains(value, v, H) and explains(grad, g.reshape(case.shape), case.grad):
             return [Diagnosis("memory_order", _reshape_message(shape, case.shape, "the value"))]
-    v = column_major_value(case.W, case.axes)
-    if v is not None and abs(value - v) <= MATCH:
+    got = column_major_variant(case.W, case.axes)
+    if got is not None and value_explains(value, got[0], H) and explains(grad, got[1], case.grad):
         return [Diagnosis("memory_order", (
             "the value matches H_C of W read in column-major (Fortran) order: the .npz/.json data "
             "is row-major (C order); read it as such, or reverse the shape and transpose"))]
@@ -95,7 +97,8 @@ def shape_diagnosis(case, what: str, arr, value: float) -> Diagnosis:
     got, want = arr.shape, tuple(case.shape)
     if got != want and len(got) == len(want) and math.isfinite(value):
         for shape, v, g in reshape_variants(case.W, case.axes):
-            if shape == got and (close(arr, g) or abs(value - v) <= MATCH):
+            if shape == got and close(arr, g) and abs(value - v) <= MATCH and not close(
+                    arr, _transposed_back(case.grad, want, got)):
                 return Diagnosis("memory_order", f"{what} has shape {got}: "
                                  + _reshape_message(shape, want, "your result"))
     if sorted(got) == sorted(want) and len(got) == len(want):
@@ -113,6 +116,15 @@ def shape_diagnosis(case, what: str, arr, value: float) -> Diagnosis:
             f"{what} has shape {got}, W's shape {want} with axes permuted, but permuting it back "
             "does not give the reference either: the values are wrong as well"))
     return Diagnosis("shape_mismatch", f"{what} has shape {got}; expected W's shape {want}")
+
+
+def _transposed_back(G, want, got):
+    """The reference gradient ``G`` (shape ``want``) with its axes permuted to shape ``got``, or
+    None when no permutation gives that shape."""
+    for perm in itertools.permutations(range(len(want))):
+        if tuple(want[p] for p in perm) == got:
+            return np.transpose(G, perm)
+    return None
 
 
 def component_shape_diagnosis(what: str, got: tuple, want: tuple) -> Diagnosis:

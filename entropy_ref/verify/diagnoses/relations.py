@@ -13,6 +13,9 @@ from ...scharr import scharr_gradient
 #: a relation between outputs and reference "holds" to this (relative for arrays, absolute nats
 #: for values); see :mod:`.diagnose`
 MATCH = 1e-3
+#: a mistaken variant explains an output when the output is at least this much closer to the
+#: variant than to the reference (a variant that nearly equals the reference explains nothing)
+EXPLAINS = 0.1
 
 
 def close(a, b) -> bool:
@@ -31,6 +34,48 @@ def close(a, b) -> bool:
         return False
     with np.errstate(all="ignore"):
         return bool(rel_error(a, b) <= MATCH)
+
+
+def explains(got, variant, reference) -> bool:
+    """The ``variant`` explains how ``got`` differs from ``reference``: ``got`` is close to the
+    variant (:data:`MATCH`) and at least ten times closer to it than to the reference.
+
+    Examples
+    --------
+    >>> ref, var = np.array([1.0, 2.0]), np.array([1.0, 2.5])
+    >>> explains(var, var, ref), explains(ref, var, ref)
+    (True, False)
+    """
+    if not close(got, variant):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(rel_error(got, variant) <= EXPLAINS * rel_error(got, reference))
+
+
+def value_explains(value: float, variant: float, reference: float) -> bool:
+    """:func:`explains` for a value in nats: within :data:`MATCH` of the variant, and at least ten
+    times closer to it than to the reference."""
+    return abs(value - variant) <= MATCH and abs(value - variant) <= EXPLAINS * abs(
+        value - reference)
+
+
+def global_factor(grad, G):
+    """``alpha`` when ``grad`` is ``alpha * G`` for a constant ``alpha != 1`` (the relation
+    explains the error, :func:`explains`), else None.
+
+    Examples
+    --------
+    >>> global_factor(np.array([0.5, 1.0]), np.array([1.0, 2.0]))
+    0.5
+    """
+    G = np.asarray(G, dtype=np.float64)
+    GG = float(np.vdot(G, G))
+    if not GG > 0.0:
+        return None
+    alpha = float(np.vdot(grad, G)) / GG
+    if alpha == 0.0 or abs(alpha - 1.0) <= MATCH or not explains(grad, alpha * G, G):
+        return None
+    return alpha
 
 
 def num(x: float, spec: str) -> str:

@@ -13,18 +13,30 @@ import math
 import numpy as np
 
 from ..results import Diagnosis
-from .relations import MATCH, close, num, reference_terms, term_coefficients
+from .relations import MATCH, close, explains, num, reference_terms, term_coefficients
 from .variant_grads import MATRIX_NORMS, SVD_MAX_SIZE, matrix_norm_variant
 
 
+#: coefficients this close to 1 are not a term mistake of the catalogue (those are 0, -1, 2,
+#: 1/ln 2, ...): the error is left to the precision diagnoses
+NEAR_ONE = 0.05
+
+
 def gradient_terms(case, value, grad, unit="nats") -> list:
-    """``grad = a * R1 + b * R2``: one term scaled, dropped or with the wrong sign."""
+    """``grad = a * R1 + b * R2``: one term scaled, dropped or with the wrong sign.
+
+    Named only when the two coefficients differ (equal ones scale the whole gradient, which is
+    not one term), one of them by more than :data:`NEAR_ONE` from 1 (closer, on a small case, the
+    fit also absorbs rounding errors: the precision diagnoses decide), and the fit explains the
+    error.
+    """
     R1, R2, _, S = reference_terms(case)
     fit = term_coefficients(grad, R1, R2)
     if fit is None:
         return []
     a, b = fit
-    if not close(grad, a * R1 + b * R2):
+    if abs(a - b) <= MATCH * max(abs(a), abs(b)) or max(abs(a - 1), abs(b - 1)) <= NEAR_ONE or \
+            not explains(grad, a * R1 + b * R2, case.grad):
         return []
     a_r, b_r = round(a, 3), round(b, 3)
     mixed = log_base_mixed(a, b, unit)

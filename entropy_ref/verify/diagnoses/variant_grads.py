@@ -223,7 +223,8 @@ def reshape_variants(W: np.ndarray, axes):
 
     ``shape`` permutes the sizes of the chosen axes (for a matrix ``(C, R)`` instead of
     ``W.T``); a reshape keeps the memory order, so unlike a transpose it changes ``H_C``. Only
-    shapes that differ from ``W.shape`` are returned.
+    shapes that differ from ``W.shape`` are returned, and only reshapes that differ from the
+    transpose (on a ``1 x n`` row, ``W.reshape(n, 1)`` *is* ``W.T``).
 
     Examples
     --------
@@ -240,9 +241,35 @@ def reshape_variants(W: np.ndarray, axes):
         if shape in seen:
             continue
         seen.add(shape)
+        order = list(range(W.ndim))
+        for a, b in zip(axes, perm):
+            order[a] = b
+        if np.array_equal(np.transpose(W, order), W.reshape(shape)):
+            continue
         try:
             v, g = configuration_entropy_grad(W.reshape(shape), axes)
         except (ValueError, ArithmeticError):
             continue
         out.append((shape, v, g))
     return out
+
+
+def column_major_variant(W: np.ndarray, axes):
+    """``(value, grad)`` of ``H_C`` of the C-order buffer of ``W`` read in column-major (Fortran)
+    order, the gradient mapped back to ``W``'s entries; None when that reading is ``W`` itself or
+    its transpose (then ``H_C`` cannot tell), or undefined.
+
+    Examples
+    --------
+    >>> column_major_variant(np.arange(1.0, 5.0).reshape(2, 2), (1, 0)) is None   # it is W.T
+    True
+    """
+    W = np.asarray(W, dtype=np.float64)
+    F = W.ravel(order="C").reshape(W.shape, order="F")
+    if np.array_equal(F, W) or (W.ndim == 2 and W.shape[0] == W.shape[1] and np.array_equal(F, W.T)):
+        return None
+    try:
+        v, g = configuration_entropy_grad(F, axes)
+    except (ValueError, ArithmeticError):
+        return None
+    return v, g.ravel(order="F").reshape(W.shape)

@@ -2,7 +2,9 @@
 
 Each function computes what a port with one specific mistake would return, from the reference
 building blocks, so a diagnosis can say "your value equals H_C with reflect padding" rather than
-guess. Nothing here is a valid alternative definition of ``H_C``.
+guess: mostly values and constant offsets, and the padding modes with their gradient
+(:func:`padding_variant`); the other gradients are in :mod:`.variant_grads`. Nothing here is a
+valid alternative definition of ``H_C``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import math
 import numpy as np
 
 from ...entropy import configuration_entropy
-from ...scharr import scharr_gradient
+from ...scharr import scharr_gradient, scharr_gradient_adjoint
 from .variant_grads import EDGE_KERNELS
 
 #: numpy ``np.pad`` mode (or "valid") -> how other libraries call that boundary handling
@@ -87,6 +89,46 @@ def value_with_padding(W: np.ndarray, axes, mode: str) -> float | None:
     return _value(comps, W, k)
 
 
+def padding_variant(W: np.ndarray, axes, mode: str):
+    """``(value, grad)`` of ``H_C`` with ``mode`` boundary handling; None if undefined.
+
+    The padding is a gather ``W_p = W.flat[idx]`` (``idx``: the indices padded with ``mode``), so
+    its adjoint is a scatter-add; "valid" crops the zero-padded components.
+
+    Examples
+    --------
+    >>> W = np.arange(1.0, 13.0).reshape(3, 4)
+    >>> v, g = padding_variant(W, (1, 0), "edge")
+    >>> v == value_with_padding(W, (1, 0), "edge"), abs(float(np.vdot(W, g))) < 1e-12
+    (True, True)
+    """
+    W = np.asarray(W, dtype=np.float64)
+    k = len(axes)
+    if mode == "valid":
+        if any(W.shape[ax] < 3 for ax in axes):
+            return None
+        idx, Wp = None, W
+    else:
+        pad = [(1, 1) if ax in axes else (0, 0) for ax in range(W.ndim)]
+        idx = np.pad(np.arange(W.size).reshape(W.shape), pad, mode=mode)
+        Wp = W.ravel()[idx]
+    comps = [_crop(c, axes) for c in scharr_gradient(Wp, axes)]
+    value = _value(comps, W, k)
+    if value is None:
+        return None
+    index = tuple(slice(1, -1) if ax in axes else slice(None) for ax in range(W.ndim))
+    full = []
+    for c in comps:
+        f = np.zeros(Wp.shape)
+        f[index] = c
+        full.append(f)
+    back = scharr_gradient_adjoint(full, axes)
+    if idx is not None:
+        back = np.bincount(idx.ravel(), weights=back.ravel(), minlength=W.size).reshape(W.shape)
+    E = sum(float(np.vdot(c, c)) for c in comps) / k
+    return value, back / (k * E) - np.sign(W) / float(np.abs(W).sum())
+
+
 def other_axes_values(W: np.ndarray, axes, max_size: int = 100_000):
     """``(label, H_C)`` for the axis choices a port may use by mistake on an N-D tensor.
 
@@ -112,23 +154,6 @@ def other_axes_values(W: np.ndarray, axes, max_size: int = 100_000):
         M = W.reshape(shape)
         out.append((f"W reshaped to a {M.shape[0]} x {M.shape[1]} matrix", _safe(M, None)))
     return [(label, v) for label, v in out if v is not None]
-
-
-def column_major_value(W: np.ndarray, axes) -> float | None:
-    """``H_C`` of the C-order buffer of ``W`` read back in column-major (Fortran) order.
-
-    ``None`` when that reading is ``W`` itself or its transpose (then ``H_C`` cannot tell).
-
-    Examples
-    --------
-    >>> column_major_value(np.arange(1.0, 5.0).reshape(2, 2), (1, 0)) is None   # it is W.T
-    True
-    """
-    W = np.asarray(W, dtype=np.float64)
-    F = W.ravel(order="C").reshape(W.shape, order="F")
-    if np.array_equal(F, W) or (W.ndim == 2 and W.shape[0] == W.shape[1] and np.array_equal(F, W.T)):
-        return None
-    return _safe(F, axes)
 
 
 def _safe(W, axes):

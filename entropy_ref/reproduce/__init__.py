@@ -1,11 +1,14 @@
 """The paper's experiment (section 5), end to end: ``entropy-ref reproduce``.
 
 Modules: :mod:`.settings` (variants, presets, every knob), :mod:`.runstore` (cached, resumable
-runs), :mod:`.curves` (per-run pruning curves, cached), :mod:`.select` (baseline lambdas chosen on
-a validation split), :mod:`.sweep` (the sign and lambda question), :mod:`.summary` and
-:mod:`.report` (tables, ``results.md``), :mod:`.pipeline` (:func:`reproduce`),
-:mod:`.permutations` (``H_C`` under reorderings of rows and columns), and the subpackage
-:mod:`.studies` (the studies beyond the paper, ``reproduce --study``), which builds on the rest.
+runs, reused only as the run asked for), :mod:`.curves` (per-run pruning curves, cached and
+committed), :mod:`.select` (baseline lambdas chosen on a validation split), :mod:`.sweep` (the
+sign and lambda question), :mod:`.summary` and :mod:`.report` (tables, ``results.md``),
+:mod:`.outputs` (``results.json`` and ``studies.json`` as commit records), :mod:`.progress`
+(estimates and ETA), :mod:`.jobs` and :mod:`.phases` (``--jobs N``: independent runs in worker
+processes), :mod:`.pipeline` (:func:`reproduce`), :mod:`.permutations` (``H_C`` under reorderings
+of rows and columns), and the subpackage :mod:`.studies` (the studies beyond the paper,
+``reproduce --study``), which builds on the rest.
 """
 
 from .curves import compute_curve, load_cached_curve, save_curve

@@ -178,35 +178,54 @@ class Pool:
                 p.start()
         log(f"started {jobs} worker processes (one BLAS thread each)")
 
-    def run(self, tasks, tracker=None):
-        """Run ``tasks`` (those not already done) in the workers; return when all have ended."""
-        todo = [t for t in tasks if t.pending(self.store, self.settings, self.study)]
-        if not todo:
-            return
-        tracker = tracker or Tracker(sum(t.estimate for t in todo), self.log)
-        for i, task in enumerate(todo):
-            self.tasks.put((i, task))
-        started = ended = 0
-        while ended < len(todo):
+    def run(self, tasks, tracker=None, then=None):
+        """Run ``tasks`` (those not already done) in the workers; return when all have ended.
+
+        A worker gets its next task when it ends one: the tasks ``then`` waits for first, then the
+        longest (the workers end together). ``then`` is an optional ``(names, more)``: once every
+        task named in ``names`` has ended, ``more()`` is called here and the tasks it returns join
+        the same phase (a decision that needs only some of the tasks does not wait for the rest).
+        """
+        tracker = tracker or Tracker(sum(t.estimate for t in tasks), self.log)
+        todo, ready, running, ended = [], [], 0, 0
+        waiting = set(then[0]) if then else set()
+
+        def add(new):
+            for task in new:
+                if task.pending(self.store, self.settings, self.study):
+                    ready.append(len(todo))
+                    todo.append(task)
+            ready.sort(key=lambda i: (todo[i].name not in waiting, -todo[i].estimate))
+
+        add(tasks)
+        waiting &= {t.name for t in todo}
+        while True:
+            if then and not waiting:
+                add(then[1]())
+                then = None
+            while ready and running < self.jobs:
+                i = ready.pop(0)
+                self.tasks.put((i, todo[i]))
+                running += 1
+            if not running:
+                return
             try:
                 kind, i, value, extra = self.results.get(timeout=0.5)
             except queue.Empty:
                 self._check_alive()
                 continue
-            name = todo[i].name
             if kind == "start":
-                started += 1
-                self.log(f"[started] {name} ({started}/{len(todo)} of this phase, worker pid "
-                         f"{value})")
+                self.log(f"[started] {todo[i].name} (worker pid {value})")
                 continue
-            ended += 1
+            running, ended = running - 1, ended + 1
             problem, timing = extra
             for k, v in timing.items():
                 self.store.timing[k] += v
             tracker.done += todo[i].estimate
-            what = (f"[finished] {name} in {format_duration(value)}" if kind == "done" else
-                    f"[failed] {name}: {problem} (run again in the main process)")
-            self.log(f"{what}; {ended}/{len(todo)} of this phase; {tracker.eta()}")
+            what = (f"[finished] {todo[i].name} in {format_duration(value)}" if kind == "done"
+                    else f"[failed] {todo[i].name}: {problem} (run again in the main process)")
+            self.log(f"{what}; {ended} of {len(todo)} done; {tracker.eta()}")
+            waiting.discard(todo[i].name)
 
     def _check_alive(self):
         for p in self.procs:

@@ -2,8 +2,9 @@
 
 Phase 1 holds everything that needs no decision: the lambda-selection runs of the baselines (with
 their validation curves), every seed of the fixed-lambda methods, and the sign / lambda sweep.
-Phase 2 holds the baselines' runs at the lambdas phase 1 chose. The pipeline's own code then
-finds every run and curve on disk.
+Phase 2 holds the baselines' runs at the lambdas the selection runs chose; it joins the workers
+as soon as the selection runs are done, while the rest of phase 1 may still run. The pipeline's
+own code then finds every run and curve on disk.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .progress import run_seconds
 from .select import selection_config
 from .sweep import SWEEP_TARGETS, main_config
 
-__all__ = ["baselines", "first_phase", "second_phase", "estimate"]
+__all__ = ["baselines", "first_phase", "selection_names", "second_phase", "estimate"]
 
 
 def baselines(settings):
@@ -43,6 +44,11 @@ def first_phase(store, settings, n_all):
                   for reg, grid in (("none", (0.0,)), ("sparsity", s.sweep_grid),
                                     ("entropy", s.sweep_grid)) for lam in grid]
     return _unique(tasks)
+
+
+def selection_names(tasks):
+    """Names of the lambda-selection runs among ``tasks`` (those with a validation curve)."""
+    return [t.name for t in tasks if any(c[0] == "val" for c in t.curves)]
 
 
 def second_phase(store, settings, selection, n_all):

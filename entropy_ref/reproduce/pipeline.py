@@ -153,10 +153,14 @@ def _reproduce(settings, data, log, jobs, out):
     with workers(jobs, store, settings, None, log) as pool:
         if pool is not None:
             tracker = Tracker(phases.estimate(store, settings, n_all), log)
-            pool.run(phases.first_phase(store, settings, n_all), tracker)
-            for reg in phases.baselines(settings):
-                selection[reg] = select_lambda(store, settings, reg, log)
-            pool.run(phases.second_phase(store, settings, selection, n_all), tracker)
+
+            def chosen():           # once the selection runs are done, their main runs start
+                for reg in phases.baselines(settings):
+                    selection[reg] = select_lambda(store, settings, reg, log)
+                return phases.second_phase(store, settings, selection, n_all)
+
+            first = phases.first_phase(store, settings, n_all)
+            pool.run(first, tracker, then=(phases.selection_names(first), chosen))
         methods, curves, weights, histories = _train_methods(store, settings, selection, log)
         sweep = lambda_sweep(store, settings, log) if settings.lambda_sweep else None
     fig_paths = _figures(out, curves, weights, histories, sweep,

@@ -59,10 +59,11 @@ class Context:
                 else self.settings.step
         return run_seconds(self.store, config, self.n_train_all, step, 1.2 if slower else 1.0)
 
-    def prefetch(self, tasks):
-        """Run ``tasks`` (:mod:`..jobs`) in the worker processes, if there are any."""
+    def prefetch(self, tasks, then=None):
+        """Run ``tasks`` (:mod:`..jobs`) in the worker processes, if there are any (``then``: see
+        :meth:`..jobs.Pool.run`)."""
         if self.pool is not None:
-            self.pool.run(list(tasks), self.tracker)
+            self.pool.run(list(tasks), self.tracker, then)
 
     def main_tasks(self, reg, lam, seeds=None, epochs=None, extra=None):
         """:class:`..jobs.RunTask` of every seed of one method: main protocol, test curve."""

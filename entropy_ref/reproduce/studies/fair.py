@@ -66,12 +66,18 @@ def estimate(ctx):
 def run(ctx):
     """Validation-tuned lambda for every method, then every seed on the whole training set."""
     s, fs = ctx.settings, fair_settings(ctx)
-    ctx.prefetch([t for reg, grid in ctx.study.fair_grid
-                  for t in ctx.selection_tasks(fs, reg, grid)]
-                 + list(ctx.main_tasks("none", 0.0)))
-    selection = {reg: _select(ctx, reg, grid) for reg, grid in ctx.study.fair_grid}
-    ctx.prefetch([t for reg in ctx.study.fair_methods
-                  for t in ctx.main_tasks(reg, selection[reg]["chosen"])])
+    selection = {}
+
+    def chosen():                   # once the selection runs are done, their main runs start
+        selection.update({reg: _select(ctx, reg, grid) for reg, grid in ctx.study.fair_grid})
+        return [t for reg in ctx.study.fair_methods
+                for t in ctx.main_tasks(reg, selection[reg]["chosen"])]
+
+    tasks = [t for reg, grid in ctx.study.fair_grid for t in ctx.selection_tasks(fs, reg, grid)]
+    ctx.prefetch(tasks + list(ctx.main_tasks("none", 0.0)),
+                 then=([t.name for t in tasks], chosen))
+    if not selection:
+        chosen()
     dense = with_halves(ctx, dense_record(ctx))
     methods = []
     for reg in ctx.study.fair_methods:

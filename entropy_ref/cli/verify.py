@@ -1,21 +1,24 @@
 """``entropy-ref verify THEIRS.npz`` / ``entropy-ref verify --fn MODULE:FUNCTION``: check a port.
 
 Either the outputs another implementation stored in a file, or a Python callable imported by name
-(``check(fn)``: golden cases, then the property checks). Exit status 0 when the report is ok, 1
-when a case fails, errors or a property fails, 2 for a user error (missing or malformed file, a
-``MODULE:FUNCTION`` that cannot be imported: one line). ``--list`` shows the golden cases and
-where their inputs are. The key layout of ``THEIRS.npz`` is in ``docs/verifying.md``.
+(``check(fn)``: golden cases, then the property checks) in a child process this command
+supervises (:mod:`entropy_ref.verify.supervise`: ``--timeout`` per call, a port that exits or
+hangs cannot end the run with a false status). Exit status 0 when the report is ok, 1 when a case
+fails, errors or a property fails or the run ended early, 2 for a user error (missing or malformed
+file, a ``MODULE:FUNCTION`` that cannot be imported: one line), 130 after Ctrl-C (the report so
+far is printed). ``--list`` shows the golden cases and where their inputs are. The key layout of
+``THEIRS.npz`` is in ``docs/verifying.md``.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
-import sys
-from pathlib import Path
+import math
 
 from .. import golden
-from ..verify import check, check_file
+from ..verify import check_file
+from ..verify.port_import import PortImportError, import_port
+from ..verify.supervise import check_supervised
+from ..verify.timeouts import DEFAULT_TIMEOUT
 from . import UserError
 
 NAME = "verify"
@@ -48,6 +51,10 @@ def add_parser(subparsers):
     p.add_argument("--no-properties", action="store_true",
                    help="with --fn: skip the property checks at random shapes and scales")
     p.add_argument("--seed", type=int, default=0, help="with --fn: seed of the property checks")
+    p.add_argument("--timeout", metavar="SECONDS",
+                   help=f"with --fn: seconds one call of the function may take (default "
+                        f"{DEFAULT_TIMEOUT:g}; 0: no limit); a call that takes longer is an ERROR "
+                        "and ends the run")
     p.add_argument("--list", action="store_true",
                    help="list the golden cases and the files holding their inputs, then exit")
     p.set_defaults(run=run)
@@ -69,20 +76,6 @@ def _listing(gs, patterns) -> str:
     return "\n".join(lines)
 
 
-def _path_hint(module_name: str, attr: str) -> str:
-    """For a file path given as the module (``ports/my_port.py``): the module name to use."""
-    if not (module_name.endswith(".py") or "/" in module_name or "\\" in module_name):
-        return ""
-    name = Path(module_name[:-3] if module_name.endswith(".py") else module_name)
-    where = ""
-    try:
-        name = name.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:            # outside the current directory: run from its folder
-        where, name = f"from {name.resolve().parent}{os.sep} ", Path(name.name)
-    return (f"; give a module name importable from the current directory, not a file path: "
-            f"{where}--fn {'.'.join(name.parts)}:{attr}")
-
-
 def import_callable(spec: str):
     """Import ``"package.module:function"`` (or ``module:Class.method``); one-line ``UserError``.
 
@@ -91,32 +84,27 @@ def import_callable(spec: str):
     >>> import_callable("entropy_ref:configuration_entropy_grad").__name__
     'configuration_entropy_grad'
     """
-    module_name, sep, attr = str(spec).partition(":")
-    if not sep or not module_name or not attr:
-        raise UserError(f"--fn {spec!r}: expected MODULE:FUNCTION, e.g. my_port.torch_impl:entropy")
-    if "" not in sys.path:          # like `python -m`: modules in the current directory
-        sys.path.insert(0, "")
     try:
-        obj = importlib.import_module(module_name)
-    except SystemExit as exc:   # a script's sys.exit(...) at import: exit 0 would be a false PASS
-        raise UserError(f"--fn {spec}: module {module_name!r} called sys.exit({exc.code!r}) while "
-                        "being imported (a script without an `if __name__ == '__main__':` guard?)"
-                        ) from None
-    except Exception as exc:  # noqa: BLE001 - any import failure is the user's: one line
-        raise UserError(f"--fn {spec}: cannot import module {module_name!r} "
-                        f"({type(exc).__name__}: {exc})" + _path_hint(module_name, attr)) from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise UserError(f"--fn {spec}: module {module_name!r} has no attribute {attr!r}") from None
-    if not callable(obj):
-        raise UserError(f"--fn {spec}: {attr!r} is a {type(obj).__name__}, not a callable")
-    return obj
+        return import_port(spec)
+    except PortImportError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _timeout(text: str | None) -> float | None:
+    """``--timeout`` in seconds (default 60; 0: no limit); one-line ``UserError`` otherwise."""
+    if text is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise UserError(f"--timeout {text!r}: expected a number of seconds >= 0 (0: no limit)")
+    return seconds or None
 
 
 def run(args) -> int:
-    """Run the verification; print the report; 0 if it is ok, else 1."""
+    """Run the verification; print the report; 0 if it is ok, 130 after Ctrl-C, else 1."""
     gs = golden.load()
     if args.list:
         print(_listing(gs, args.cases))
@@ -124,18 +112,22 @@ def run(args) -> int:
     if args.fn is not None:
         if args.theirs is not None:
             raise UserError("give either THEIRS.npz or --fn MODULE:FUNCTION, not both")
-        fn = import_callable(args.fn)
-        report = check(fn, loss=args.loss, unit=args.unit, cases=args.cases, exclude=args.exclude,
-                       profile=args.profile, properties=not args.no_properties, seed=args.seed,
-                       golden_set=gs)
+        timeout = _timeout(args.timeout)
+        try:
+            report = check_supervised(args.fn, timeout=timeout, loss=args.loss, unit=args.unit,
+                                      cases=args.cases, exclude=args.exclude,
+                                      profile=args.profile, properties=not args.no_properties,
+                                      seed=args.seed)
+        except PortImportError as exc:
+            raise UserError(str(exc)) from None
         print(report)
-        return 0 if report.ok else 1
+        return 130 if report.interrupted else 0 if report.ok else 1
     if args.theirs is None:
         raise UserError("give the file to verify, THEIRS.npz, or --fn MODULE:FUNCTION (or --list to "
                         "see the golden cases)")
-    if args.no_properties or args.seed != 0:
-        raise UserError("--no-properties and --seed apply to --fn only: the property checks call "
-                        "a function, and a file holds fixed outputs")
+    if args.no_properties or args.seed != 0 or args.timeout is not None:
+        raise UserError("--no-properties, --seed and --timeout apply to --fn only: the property "
+                        "checks and the timeout call a function, and a file holds fixed outputs")
     report = check_file(args.theirs, loss=args.loss, unit=args.unit, cases=args.cases,
                         exclude=args.exclude, profile=args.profile, golden_set=gs)
     print(report)

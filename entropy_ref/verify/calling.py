@@ -157,9 +157,9 @@ class Caller:
     """Calls the port for the whole run: ``caller(W, axes, what) -> Call``.
 
     ``what`` describes the call (a golden case, its second input, a property input) for the
-    ``listener`` (``listener("call", what)`` before each call: how ``verify --fn``'s child tells
-    its supervisor what is running) and for the report if the call exceeds ``timeout``, which
-    raises :class:`RunEnded`.
+    ``listener`` (``listener("call", what)`` before each call and ``listener("returned", what)``
+    after it: how ``verify --fn``'s child tells its supervisor what is running) and for the report
+    if the call exceeds ``timeout``, which raises :class:`RunEnded`.
     """
 
     def __init__(self, fn, with_axes: bool, skip_on, timeout: float | None = None, listener=None):
@@ -172,4 +172,6 @@ class Caller:
         call = call_fn(self.fn, W, axes, self.with_axes, self.skip_on, self.timeout)
         if call.status == TIMEOUT:
             raise RunEnded(what, call.reason)
+        if self.listener is not None:
+            self.listener("returned", what)
         return call

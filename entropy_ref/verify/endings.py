@@ -56,19 +56,23 @@ def timeout_message(reason: str, option: str) -> str:
             f"with {option} if the port is merely slow")
 
 
-def exit_message(returncode: int) -> str:
-    """What the end of the child process running ``fn`` means (``verify --fn``)."""
+def exit_short(returncode: int) -> str:
+    """``"the process running fn exited with exit status 0"`` / ``"... was killed by SIGSEGV"``."""
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
         except ValueError:
             name = f"signal {-returncode}"
-        how = f"was killed by {name} (a crash in native code, or a kill from outside)"
-    else:
-        how = (f"exited with exit status {returncode} (os._exit() or a crash in native code; "
-               "sys.exit() would have been an ERROR of the case)")
-    return (f"the process running fn {how} while fn was running; the run ended here. Whatever "
-            "the exit status of the port, verify exits 1")
+        return f"the process running fn was killed by {name}"
+    return f"the process running fn exited with exit status {returncode}"
+
+
+def exit_message(returncode: int) -> str:
+    """What the end of the child process running ``fn`` means (``verify --fn``)."""
+    why = ("a crash in native code, or a kill from outside" if returncode < 0 else
+           "os._exit() or a crash in native code; sys.exit() would have been an ERROR of the case")
+    return (f"{exit_short(returncode)} ({why}); the run ended here. Whatever the exit status of "
+            "the port, verify exits 1")
 
 
 def ended_text(what: dict | None, cause: str, not_run: list, properties_left: bool) -> str:

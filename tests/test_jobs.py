@@ -122,3 +122,23 @@ def test_ctrl_c_under_two_jobs_stops_every_worker_and_the_same_command_resumes(t
     ref = read_output(tmp_path / "ref" / "results.json", "results")
     assert comparable(resumed) == comparable(ref)
     assert resumed["timing"]["reused_runs"] > 0
+
+
+@pytest.mark.slow
+def test_a_worker_killed_from_outside_is_one_line_and_the_same_command_resumes(tmp_path):
+    data = write_synthetic_mnist(tmp_path / "mnist", n_train=3000, n_test=200, seed=4)
+    argv = ["reproduce", "--preset", "tiny", "--data-dir", str(data), "--epochs", "6",
+            "--methods", "none,sparsity,entropy", "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen([sys.executable, "-m", "entropy_ref", *argv, "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=repo_env(PYTHONUNBUFFERED="1"))
+    lines = []
+    _wait_for(proc, "[started]", lines)
+    pid = int(lines[-1].rsplit("pid ", 1)[1].rstrip(")\n"))
+    os.kill(pid, signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    err = [s for s in err.splitlines() if not s.startswith("entropy_ref: note:")]
+    assert len(err) == 1 and f"worker process {pid} ended unexpectedly" in err[0], err
+    assert main([*argv, "--jobs", "2"]) == 0
+    assert read_output(tmp_path / "out" / "results.json", "results") is not None

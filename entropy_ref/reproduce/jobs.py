@@ -230,7 +230,7 @@ class Pool:
     def _check_alive(self):
         for p in self.procs:
             if not p.is_alive():
-                raise RuntimeError(f"worker process {p.pid} ended unexpectedly (exit code "
+                raise ChildProcessError(f"worker process {p.pid} ended unexpectedly (exit code "
                                    f"{p.exitcode}); finished runs are kept, run the same command "
                                    "again to continue")
 

@@ -15,7 +15,7 @@ import pytest
 
 from entropy_ref import prune
 from entropy_ref.cli import main
-from entropy_ref.data import load_mnist, to_features
+from entropy_ref.data import data_fingerprint, load_mnist, to_features
 from entropy_ref.train import load_run
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,9 @@ def test_reproduce_tiny_on_real_mnist(real_mnist_dir, tmp_path):
                  str(real_mnist_dir), "--train-subset", "2000",
                  "--methods", "none,sparsity,entropy,l1"]) == 0
     res = json.loads((out / "results.json").read_text())
+    fingerprint = res["data"].pop("fingerprint")
     assert res["data"] == {"n_train": 2000, "n_test": 10000, "n_val_selection": 100}
+    assert fingerprint == data_fingerprint(load_mnist(real_mnist_dir, verbose=False))
     acc = {m["label"]: m["summary"]["final_accuracy"]["mean"] for m in res["methods"]}
     assert acc["none"] > 0.80 and acc["sparsity"] > 0.5         # they learn on 2,000 images
     for m in res["methods"]:

@@ -105,7 +105,8 @@ def _add_study_options(p):
     p.add_argument("--long-methods", type=_csv(str), metavar="M1,M2",
                    help="methods of the study long, from those of the study fair (default: the "
                    "best still-climbing ones, at most --long-max)")
-    for name, what in (("ablation", "ablation rows"), ("layout", "receptive-field variant"),
+    for name, what in (("ablation", "ablation rows (study ablation)"),
+                       ("layout", "receptive-field variant (study layout)"),
                        ("long", "study long")):
         p.add_argument(f"--{name}-seeds", type=int, metavar="N",
                        help=f"seeds of the {what} (default: --seeds)")
@@ -113,8 +114,9 @@ def _add_study_options(p):
                    help="methods whose models the study regime also prunes iteratively (none and "
                    "the methods of the study fair; default: all)")
     p.add_argument("--layout-no-select", dest="layout_select", action="store_false",
-                   default=None, help="train the receptive-field variant at the lambda chosen "
-                   "for the matrix layout instead of choosing its own on the validation split")
+                   default=None, help="train the receptive-field variant (study layout) at the "
+                   "lambda chosen for the matrix layout instead of choosing its own on the "
+                   "validation split")
 
 
 #: options that set ReproSettings fields, and StudySettings fields (``select_target`` goes to the

@@ -72,8 +72,9 @@ def test_jax_value_and_grad_agrees_with_the_reference_in_float64(shape, axes):
         assert rel_error(c_j, c) <= TOL
 
 
-def test_jax_port_passes_verify_on_every_golden_case():
-    report = check(jax_port)
+@pytest.mark.parametrize("profile", ["float64", "float32"])
+def test_jax_port_passes_verify_on_every_golden_case(profile):
+    report = check(jax_port, profile=profile)
     assert report.ok, str(report)
     assert not report.skipped and report.diagnosis_names() == set()
 

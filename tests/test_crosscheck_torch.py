@@ -68,8 +68,9 @@ def test_torch_autograd_agrees_with_the_reference_in_float64(shape, axes):
         assert rel_error(c_t, c) <= TOL
 
 
-def test_torch_port_passes_verify_on_every_golden_case():
-    report = check(torch_port)
+@pytest.mark.parametrize("profile", ["float64", "float32"])
+def test_torch_port_passes_verify_on_every_golden_case(profile):
+    report = check(torch_port, profile=profile)
     assert report.ok, str(report)
     assert not report.skipped and report.diagnosis_names() == set()
 

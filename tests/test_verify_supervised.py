@@ -210,3 +210,28 @@ def test_the_child_finds_modules_on_the_callers_import_path(tmp_path, monkeypatc
     assert main(["verify", "--fn", "far_port:reference", "--cases", "tiny_*"]) == 0
     assert "PASS" in capsys.readouterr().out
     assert os.getcwd() != str(pkg)
+
+
+def test_the_child_exits_when_the_command_is_killed(tmp_path):
+    (tmp_path / "slow_port.py").write_text(textwrap.dedent(CORRECT) + textwrap.dedent("""
+        import os
+        import time
+
+        def fn(W, axes):
+            if W.size > 1000:
+                with open("pid", "w") as f:
+                    f.write(str(os.getpid()))
+                while True:
+                    time.sleep(0.01)
+            return reference(W, axes)
+        """))
+    proc = subprocess.Popen([sys.executable, "-m", "entropy_ref", "verify", "--fn", "slow_port:fn"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid_file = tmp_path / "pid"
+    end = time.monotonic() + 60
+    while not pid_file.exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    proc.kill()                      # no chance to clean up: the child must notice by itself
+    proc.wait()
+    assert _wait_gone(int(pid_file.read_text()))

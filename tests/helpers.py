@@ -517,4 +517,42 @@ def fast_port(W, axes, *, mode="constant", fmt=None, fd_step=None):
                     - np.log(S - np.abs(W) + np.abs(W + s)))
         grad = (moved(t) - moved(-t)) / (2 * t)
     return value, grad.astype(dtype)
+def naive_float32_port(W, axes, *, mistake=None):
+    """Everything in float32, sums accumulated left to right (np.add.accumulate: no pairwise).
+
+    ``mistake``: one catalogued porting mistake ("integer_kernel", "adjoint_not_flipped", "sign",
+    "half_in_log", "sign_at_zero", "reflect")."""
+    from entropy_ref.scharr import scharr_gradient, scharr_gradient_adjoint
+
+    W = _np.asarray(W, dtype=_np.float32)
+    comps = scharr_gradient(W, axes)
+    k = _np.float32(len(axes))
+
+    def seq_sum(a):
+        return _np.add.accumulate(a.ravel(), dtype=_np.float32)[-1]
+
+    E_sum = seq_sum(sum(c * c for c in comps))
+    S = seq_sum(_np.abs(W))
+    if mistake == "reflect":       # boundary mode: the scipy.ndimage default
+        from scipy import ndimage
+        d, s = _np.array([1, 0, -1], _np.float32) / 2, _np.array([3, 10, 3], _np.float32) / 16
+        comps = [ndimage.convolve1d(ndimage.convolve1d(W, s, axis=[b for b in axes if b != a][0],
+                                                       mode="reflect"), d, axis=a, mode="reflect")
+                 for a in axes]
+        E_sum = seq_sum(sum(c * c for c in comps))
+    H = _np.float32(0.5) * _np.log(E_sum / k) - _np.log(S)
+    grad = scharr_gradient_adjoint(comps, axes) / E_sum - _np.sign(W) / S
+    if mistake == "integer_kernel":
+        H = H + _np.log(_np.float32(32))
+    if mistake == "adjoint_not_flipped":
+        grad = -scharr_gradient_adjoint(comps, axes) / E_sum - _np.sign(W) / S
+    if mistake == "sign":
+        H, grad = -H, -grad
+    if mistake == "half_in_log":
+        H = H + _np.float32(0.5 * _np.log(2.0))
+    if mistake == "sign_at_zero":
+        grad = scharr_gradient_adjoint(comps, axes) / E_sum - _np.where(W >= 0, 1, -1) / S
+    return H, grad
+
+
 # ==================================================================== end verify: wrong ports for the diagnoses

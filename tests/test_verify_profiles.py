@@ -15,44 +15,12 @@ import pytest
 import entropy_ref
 from entropy_ref import golden
 from entropy_ref.gradcheck import rel_error
-from entropy_ref.scharr import scharr_gradient, scharr_gradient_adjoint
+from entropy_ref.scharr import scharr_gradient
 from entropy_ref.verify import check
 from entropy_ref.verify.profiles import U32, case_for_profile, float32_tolerance
+from helpers import naive_float32_port
 
 GS = golden.load()
-
-
-def naive_float32_port(W, axes, *, mistake=None):
-    """Everything in float32, sums accumulated left to right (np.add.accumulate: no pairwise)."""
-    W = np.asarray(W, dtype=np.float32)
-    comps = scharr_gradient(W, axes)
-    k = np.float32(len(axes))
-
-    def seq_sum(a):
-        return np.add.accumulate(a.ravel(), dtype=np.float32)[-1]
-
-    E_sum = seq_sum(sum(c * c for c in comps))
-    S = seq_sum(np.abs(W))
-    if mistake == "reflect":       # boundary mode: the scipy.ndimage default
-        from scipy import ndimage
-        d, s = np.array([1, 0, -1], np.float32) / 2, np.array([3, 10, 3], np.float32) / 16
-        comps = [ndimage.convolve1d(ndimage.convolve1d(W, s, axis=[b for b in axes if b != a][0],
-                                                       mode="reflect"), d, axis=a, mode="reflect")
-                 for a in axes]
-        E_sum = seq_sum(sum(c * c for c in comps))
-    H = np.float32(0.5) * np.log(E_sum / k) - np.log(S)
-    grad = scharr_gradient_adjoint(comps, axes) / E_sum - np.sign(W) / S
-    if mistake == "integer_kernel":
-        H = H + np.log(np.float32(32))
-    if mistake == "adjoint_not_flipped":
-        grad = -scharr_gradient_adjoint(comps, axes) / E_sum - np.sign(W) / S
-    if mistake == "sign":
-        H, grad = -H, -grad
-    if mistake == "half_in_log":
-        H = H + np.float32(0.5 * math.log(2.0))
-    if mistake == "sign_at_zero":
-        grad = scharr_gradient_adjoint(comps, axes) / E_sum - np.where(W >= 0, 1, -1) / S
-    return H, grad
 
 
 def test_unknown_profile_is_refused():

@@ -127,6 +127,8 @@ def test_the_numbers_of_the_precision_layout_and_port_rows_are_the_codes():
     from entropy_ref.verify.timeouts import DEFAULT_TIMEOUT
     page = (Path(__file__).resolve().parent.parent / "docs" / "diagnoses.md").read_text()
     assert "ten times closer" in page and EXPLAINS == 0.1
+    from entropy_ref.verify.diagnoses.eps import FIT
+    assert "explains the error (to 2 %)" in page and FIT == 0.02
     assert "by more than 5 %" in page and NEAR_ONE == 0.05
     assert "within a factor 10" in page and "at most 10 times it (plus `1e-6`)" in page
     assert FIT_FACTOR == 10 and VALUE_FLOOR == 1e-6

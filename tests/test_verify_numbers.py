@@ -218,6 +218,26 @@ def test_doc_counts_the_shapes_a_jit_port_compiles_for():
     assert f"{matrices} passed, ..." in doc and f"{len(gs) - matrices} skipped by fn" in doc
 
 
+def test_the_other_numbers_of_the_page_are_the_codes():
+    import inspect
+
+    from entropy_ref.golden.cases import JSON_MAX_SIZE
+    from entropy_ref.verify.properties import SCALE_EXP, draw_inputs
+    doc = " ".join(_doc().split())
+    assert "cases of at most 1000 entries" in doc and JSON_MAX_SIZE == 1000
+    assert "(15 cases:" in doc and len(golden.load(1)) == 15
+    assert "`2⁻⁶⁶ … 2⁶⁶`" in doc and "`2⁻⁵⁰ … 2⁵⁰`" in doc
+    assert SCALE_EXP == {"float64": 66, "float32": 50}
+    assert "`10^U(−12, 0)`: they span 12 decades" in doc
+    assert "uniform(-12.0, 0.0" in inspect.getsource(draw_inputs)
+    assert "nonzero multiples of 1/2048 in [−1, 1]" in doc
+    for name in ("lenet300_fc1_f64", "lenet300_fc2_f64", "lenet300_fc3_f64"):
+        W = golden.load()[name].W * 2048
+        assert np.all(W == np.round(W)) and np.all(W != 0) and np.max(np.abs(W)) <= 2048
+    assert "overflows near `\\|W\\| ≈ 1e19`" in doc
+    assert 1e19 < math.sqrt(np.finfo(np.float32).max) < 2e19
+
+
 def test_the_n_d_formula_line_is_the_same_on_the_three_pages():
     lines = []
     for page in (ROOT / "README.md", DOC, ROOT / "docs" / "diagnoses.md"):

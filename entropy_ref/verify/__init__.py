@@ -18,12 +18,17 @@ against the case's tolerance and, for failures, diagnoses naming the usual porti
 ``correlation``, ``padding``, ``transposed``, ``float32_precision``, ...), and the property
 checks. ``docs/verifying.md`` explains the kit, ``docs/diagnoses.md`` each diagnosis.
 
-Modules: :mod:`.api` (the front: check, assert_conforms, check_file), :mod:`.calling` (how ``fn``
-is called), :mod:`.cases` and :mod:`.arguments` (what a run checks, argument errors),
-:mod:`.outputs` (what ``fn`` returned), :mod:`.compare` (one case against the reference),
-:mod:`.diagnoses` (the named porting mistakes), :mod:`.properties` (the property checks),
-:mod:`.profiles` (tolerances per profile), :mod:`.files` (the outputs file), :mod:`.results` and
-:mod:`.report` (what a run found), :mod:`.quiet` (the kit's floating-point error state).
+Modules: :mod:`.api` (the front: check, assert_conforms, check_file), :mod:`.run` (the run:
+cases, then properties, ended early or not), :mod:`.case_check` (one golden case: outputs, input
+changes, dtype, :mod:`.second_input`), :mod:`.calling` (how ``fn`` is called) with
+:mod:`.timeouts` and :mod:`.endings` (a run that ends early), :mod:`.cases` and
+:mod:`.arguments` (what a run checks, argument errors), :mod:`.outputs` (what ``fn`` returned),
+:mod:`.compare` (one case against the reference), :mod:`.diagnoses` (the named porting
+mistakes), :mod:`.properties` (the property checks), :mod:`.profiles` (tolerances per profile),
+:mod:`.files` (the outputs file), :mod:`.results` and :mod:`.report` (what a run found),
+:mod:`.quiet` (the kit's floating-point error state); for ``verify --fn``: :mod:`.supervise` (the
+command's side), :mod:`.child` (the process running the port), :mod:`.wire` (their messages),
+:mod:`.port_import` (``MODULE:FUNCTION``).
 
 Examples
 --------

@@ -5,7 +5,8 @@ components, :func:`shape_diagnosis` / :func:`component_shape_diagnosis` an outpu
 shape. The detectors are grouped by what they look at: :mod:`.eps` (an eps where ``H_C`` has none),
 :mod:`.factors` (a sign, log base or constant factor), :mod:`.terms` (the two terms of the
 gradient), :mod:`.kernels` (the Scharr operator), :mod:`.layout` (axes and memory order),
-:mod:`.components`; they compare against the mistaken versions of ``H_C`` in :mod:`.variants` and
+:mod:`.components`, :mod:`.precision` (float32, float16/bfloat16, an inexact gradient); they
+compare against the mistaken versions of ``H_C`` in :mod:`.variants` and
 :mod:`.variant_grads`, with the shared relations of :mod:`.relations`. Every name is listed in
 ``docs/diagnoses.md``.
 """

@@ -133,7 +133,7 @@ class _Inputs:
     def __init__(self, ctx, config, params):
         self.ctx, self.config, self.params = ctx, config, params
         self.ds = ctx.store.dataset(config)                  # float64 features
-        self._x32, self._sens = None, None
+        self._x32, self._sens = None, {}
 
     @property
     def X_train(self):
@@ -146,10 +146,10 @@ class _Inputs:
         return (ds.X_train, ds.y_train) if sensitivity_data == "train" else (ds.X_test, ds.y_test)
 
     def sensitivity(self, sensitivity_data):
-        if self._sens is None:
-            self._sens = ranking_scores(self.params, "sensitivity",
-                                        *self.rank_data(sensitivity_data))
-        return self._sens
+        if sensitivity_data not in self._sens:
+            self._sens[sensitivity_data] = ranking_scores(self.params, "sensitivity",
+                                                          *self.rank_data(sensitivity_data))
+        return self._sens[sensitivity_data]
 
     def eval_data(self, split):
         ds = self.ds

@@ -1,4 +1,4 @@
-"""Global pruning to a level, one-shot or iterative (prune a share of the survivors, retrain, repeat).
+"""Global pruning to a level, one-shot or iterative (prune a share of the survivors, retrain).
 
 The weights of all layers are ranked together (one global threshold) by a score: the magnitude
 ``|w|`` or the paper's sensitivity ``|w * dCE/dw|`` (:func:`.scores.sensitivity`). Removing

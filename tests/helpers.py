@@ -413,7 +413,7 @@ def mistaken_port(W, axes, *, correlate=False, mode="constant", kernel_scale=1.0
     dE = np.zeros(W.shape, dtype=dtype)
     for i in used:
         c = comps[i]
-        if unflipped_adjoint:      # G_i applied again instead of its adjoint G_i^T
+        if unflipped_adjoint:      # K_a applied again instead of its adjoint K_a^T
             dE += scharr_components_ndimage(c, axes, **opts)[i]
         else:
             op = lambda x, i=i: scharr_components_ndimage(x, axes, **opts)[i]  # noqa: E731

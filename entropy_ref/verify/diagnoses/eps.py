@@ -70,8 +70,8 @@ def additive_eps(case, value: float, grad: np.ndarray) -> list:
         return []     # E and sum|W| rounded to float32 look the same: float32_precision decides
     where = []
     if a:
-        where.append(f"log(E + eps) with eps ~ {a:.2g} (E = {E:.4g}, the energy (1/k) sum_i "
-                     "||G_i * W||^2)")
+        where.append(f"log(E + eps) with eps ~ {a:.2g} (E = {E:.4g}, the energy (1/k) sum_a "
+                     "||g_a||^2)")
     if b:
         where.append(f"log(sum|W| + eps) with eps ~ {b:.2g} (sum|W| = {S:.4g})")
     grad_effect = rel_error(grad, case.grad)

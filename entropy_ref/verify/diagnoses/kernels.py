@@ -87,7 +87,7 @@ def one_component(case, value: float, grad: np.ndarray) -> list:
                              f"(value off by a further {num(delta, '+.4f')} nats)")
         return [Diagnosis("one_component", (
             f"the energy uses the component {label} only {extra}: E must sum the squares of all "
-            f"{k} components, (1/{k}) sum_i ||G_i * W||^2 (eq. 3)"))]
+            f"{k} components, (1/{k}) sum_a ||g_a||^2 (eq. 3)"))]
     return []
 
 

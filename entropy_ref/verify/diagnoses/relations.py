@@ -101,8 +101,8 @@ def num(x: float, spec: str) -> str:
 def reference_terms(case):
     """``(R1, R2, E, S)``: energy term and |W| term of the reference gradient (eq. D10), ``E``, ``S``.
 
-    ``case.grad = R1 + R2`` with ``R1 = (sum_i G_i^T G_i W) / (k E)`` and ``R2 = -sign(W) / S``,
-    ``E = (1/k) sum_i ||G_i * W||^2`` and ``S = sum |W|``, all in float64.
+    ``case.grad = R1 + R2`` with ``R1 = (sum_a K_a^T K_a W) / (k E)`` and ``R2 = -sign(W) / S``,
+    ``E = (1/k) sum_a ||g_a||^2`` and ``S = sum |W|``, all in float64.
     """
     W = case.W.astype(np.float64)
     S = float(np.abs(W).sum())

@@ -47,7 +47,7 @@ def gradient_terms(case, value, grad, unit="nats") -> list:
     if abs(a_r + 1) < MATCH and abs(b_r - 1) < MATCH:
         return [Diagnosis("adjoint_not_flipped", head + (
             "the energy term has the wrong sign. A hand-written backward pass applied the kernel "
-            "G_i instead of its adjoint G_i^T (the flipped kernel = -G_i for the antisymmetric "
+            "K_a instead of its adjoint K_a^T (the flipped kernel = -K_a for the antisymmetric "
             "Scharr kernels); use the transposed convolution"))]
     if abs(a_r - 2) < MATCH and abs(b_r - 1) < MATCH:
         log_e = value - (2 * (case.value_nats + math.log(S)) - math.log(S))
@@ -56,7 +56,7 @@ def gradient_terms(case, value, grad, unit="nats") -> list:
             f"the energy term is doubled{extra}: the 1/2 in front of log(E) (the square root of "
             "the paper's construction) is missing"))]
     if abs(a_r) < MATCH or abs(b_r) < MATCH:
-        missing = ("the energy term (1/(k E)) sum_i G_i^T G_i W" if abs(a_r) < MATCH
+        missing = ("the energy term (1/(k E)) sum_a K_a^T K_a W" if abs(a_r) < MATCH
                    else "the |W| term -sign(W) / sum|W| (derivative of -log sum|W|)")
         return [Diagnosis("gradient_term_missing", head + f"the gradient lacks {missing}")]
     return [Diagnosis("gradient_terms", head + "one term of dH_C/dW is scaled or has the wrong "

@@ -4,9 +4,9 @@ Runs ``entropy-ref reproduce`` twice in one invocation, each time as a fresh pro
 temporary output directory on the same data: once with one process, once with ``--jobs N``
 (default 2) worker processes. Every process that trains runs its BLAS with one thread in both
 cases, so both produce the same numbers; the script checks that (``results.json`` minus timings
-and cache flags) and prints the two wall times and their ratio. The target on the project's
-2-core machine is a ratio of at least 1.6 for ``--quick``. Measure on an otherwise idle machine
-(``uptime``): other processes on the cores distort both times.
+and cache flags) and prints the two wall times and their ratio, with the load average after each (other processes
+on the cores distort both times: measure on an otherwise idle machine). The target on the
+project's 2-core machine is a ratio of at least 1.6 for ``--quick``.
 
 Usage::
 
@@ -39,6 +39,10 @@ def _comparable(obj):
     return obj
 
 
+def _load():
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def run(out, jobs, preset, data_dir):
     """Seconds of one ``entropy-ref reproduce`` process (its output discarded)."""
     argv = [sys.executable, "-m", "entropy_ref", "reproduce", "--preset", preset, "--out",
@@ -64,11 +68,11 @@ def main(argv=None):
     root.mkdir(parents=True, exist_ok=True)
     try:
         print(f"reproduce --preset {args.preset}: {os.cpu_count()} CPU(s), load average "
-              f"{', '.join(f'{v:.2f}' for v in os.getloadavg())} before the runs")
+              f"{_load()} before the runs")
         serial = run(root / "jobs1", 1, args.preset, args.data_dir)
-        print(f"  --jobs 1:         {serial:7.1f} s")
+        print(f"  --jobs 1:         {serial:7.1f} s   (load average after: {_load()})")
         parallel = run(root / f"jobs{args.jobs}", args.jobs, args.preset, args.data_dir)
-        print(f"  --jobs {args.jobs}:         {parallel:7.1f} s")
+        print(f"  --jobs {args.jobs}:         {parallel:7.1f} s   (load average after: {_load()})")
         a, b = (json.loads((root / d / "results.json").read_text())
                 for d in ("jobs1", f"jobs{args.jobs}"))
         same = _comparable(a) == _comparable(b)

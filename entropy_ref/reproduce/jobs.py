@@ -33,7 +33,7 @@ from ..train.progress import format_duration
 from .progress import Tracker
 from .runstore import RunStore, run_name
 
-__all__ = ["BLAS_ENV", "one_blas_thread", "blas_record", "RunTask", "WorkerEnv", "Pool",
+__all__ = ["BLAS_ENV", "one_blas_thread", "blas_record", "RunTask", "Step", "WorkerEnv", "Pool",
            "check_jobs", "workers"]
 
 #: environment of a worker: every BLAS and OpenMP pool with one thread
@@ -76,18 +76,25 @@ class RunTask:
     config : TrainConfig
     curves : sequence of tuple
         ``(split, step, sensitivity_data, targets)`` of each curve of the run.
-    estimate : float
-        Estimated seconds (for the ETA).
+    estimate : float or (float, float)
+        Estimated seconds (for the ETA and the order): in total, or for the training and for the
+        curves.
     """
 
     def __init__(self, config, curves=(), estimate=0.0):
-        self.config, self.curves, self.estimate = config, tuple(curves), float(estimate)
+        self.config, self.curves = config, tuple(curves)
+        pair = tuple(estimate) if isinstance(estimate, (tuple, list)) else (estimate, 0.0)
+        self.estimates = tuple(float(v) for v in pair)
+        self.estimate = sum(self.estimates)
         self.name = run_name(config)
 
     def pending(self, store, settings=None, study=None) -> bool:
         """False when the run is finished and every curve of it is cached."""
         if not store.finished(self.config):
             return True
+        return self._curves_pending(store)
+
+    def _curves_pending(self, store):
         if not self.curves:
             return False
         try:
@@ -97,11 +104,36 @@ class RunTask:
         return any(store.cached_curve(self.config, params, split, step, sens) is None
                    for split, step, sens, _ in self.curves)
 
+    def parts(self, store):
+        """The steps a worker runs, each after the one before: the training, then the curves
+        (two steps, so that a worker is never idle for a whole run at the end of a phase)."""
+        out = []
+        if not store.finished(self.config):
+            out.append(Step(self, "training", self.estimates[0]))
+        if self.curves and (out or self._curves_pending(store)):
+            out.append(Step(self, "curves", self.estimates[1]))
+        return out
+
     def run(self, env):
         """Train or reuse the run, then compute or reuse its curves."""
         config, params, _ = env.store.ensure(self.config)
         for split, step, sens, targets in self.curves:
             env.store.curve(config, params, split, step, sens, targets)
+
+
+class Step:
+    """One step of a :class:`RunTask`: its ``"training"`` or its ``"curves"``."""
+
+    def __init__(self, task, kind, estimate):
+        self.task, self.kind, self.estimate = task, kind, estimate
+        self.key, self.name = task.name, f"{task.name} ({kind})"
+
+    def run(self, env):
+        """Train (or reuse) the run; for ``"curves"``, then compute or reuse its curves."""
+        if self.kind == "training":
+            env.store.ensure(self.task.config)
+        else:
+            self.task.run(env)
 
 
 @dataclass
@@ -134,6 +166,11 @@ def _worker(tasks, results, root, data, settings, study):
                              (problem, timing)))
     except KeyboardInterrupt:
         os._exit(130)
+
+
+def _key(task):
+    """The task a step belongs to (a task without steps is its own)."""
+    return getattr(task, "key", task.name)
 
 
 @contextmanager
@@ -181,24 +218,33 @@ class Pool:
     def run(self, tasks, tracker=None, then=None):
         """Run ``tasks`` (those not already done) in the workers; return when all have ended.
 
-        A worker gets its next task when it ends one: the tasks ``then`` waits for first, then the
-        longest (the workers end together). ``then`` is an optional ``(names, more)``: once every
-        task named in ``names`` has ended, ``more()`` is called here and the tasks it returns join
-        the same phase (a decision that needs only some of the tasks does not wait for the rest).
+        A task with ``parts(store)`` runs as those steps, each after the one before. A worker
+        gets its next step when it ends one: the steps of the tasks ``then`` waits for first, then
+        the longest (so the workers end together). ``then`` is an optional ``(names, more)``:
+        once every task named in ``names`` has ended, ``more()`` is called here and the tasks it
+        returns join the same phase (a decision that needs only some of the tasks does not wait
+        for the rest).
         """
         tracker = tracker or Tracker(sum(t.estimate for t in tasks), self.log)
-        todo, ready, running, ended = [], [], 0, 0
+        todo, ready, after, left = [], [], {}, {}
+        running = ended = 0
         waiting = set(then[0]) if then else set()
 
         def add(new):
             for task in new:
-                if task.pending(self.store, self.settings, self.study):
-                    ready.append(len(todo))
-                    todo.append(task)
-            ready.sort(key=lambda i: (todo[i].name not in waiting, -todo[i].estimate))
+                if not task.pending(self.store, self.settings, self.study):
+                    continue
+                parts = task.parts(self.store) if hasattr(task, "parts") else [task]
+                left[task.name] = len(parts)
+                for k, part in enumerate(parts):
+                    after[len(todo)] = len(todo) - 1 if k else None
+                    if not k:
+                        ready.append(len(todo))
+                    todo.append(part)
+            ready.sort(key=lambda i: (_key(todo[i]) not in waiting, -todo[i].estimate))
 
         add(tasks)
-        waiting &= {t.name for t in todo}
+        waiting &= set(left)
         while True:
             if then and not waiting:
                 add(then[1]())
@@ -224,8 +270,12 @@ class Pool:
             tracker.done += todo[i].estimate
             what = (f"[finished] {todo[i].name} in {format_duration(value)}" if kind == "done"
                     else f"[failed] {todo[i].name}: {problem} (run again in the main process)")
-            self.log(f"{what}; {ended} of {len(todo)} done; {tracker.eta()}")
-            waiting.discard(todo[i].name)
+            self.log(f"{what}; {ended} of {len(todo)} steps done; {tracker.eta()}")
+            left[_key(todo[i])] -= 1
+            if not left[_key(todo[i])]:
+                waiting.discard(_key(todo[i]))
+            ready.extend(j for j, before in after.items() if before == i)
+            ready.sort(key=lambda j: (_key(todo[j]) not in waiting, -todo[j].estimate))
 
     def _check_alive(self):
         for p in self.procs:

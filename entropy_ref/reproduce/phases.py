@@ -10,7 +10,7 @@ own code then finds every run and curve on disk.
 from __future__ import annotations
 
 from .jobs import RunTask
-from .progress import run_seconds
+from .progress import split_seconds
 from .select import selection_config
 from .sweep import SWEEP_TARGETS, main_config
 
@@ -23,7 +23,7 @@ def baselines(settings):
 
 
 def _task(store, n_all, config, split, step, sens, targets):
-    est = run_seconds(store, config, n_all, step)
+    est = split_seconds(store, config, n_all, step)
     return RunTask(config, ((split, step, sens, tuple(targets)),), est)
 
 

@@ -12,7 +12,7 @@ import time
 from ..train.progress import format_duration
 from ..train.runrecord import read_run_record
 
-__all__ = ["SECONDS_PER_EPOCH", "SECONDS_PER_CURVE", "run_seconds", "Tracker"]
+__all__ = ["SECONDS_PER_EPOCH", "SECONDS_PER_CURVE", "split_seconds", "run_seconds", "Tracker"]
 
 #: seconds per epoch of LeNet300 on 60,000 images on the project's 2-core machine (measured);
 #: the estimate scales it by images and weights
@@ -31,8 +31,8 @@ def _epochs_done(run_dir) -> int:
     return 0 if rec is None else rec["epoch"]
 
 
-def run_seconds(store, config, n_train_all, curve_step=None, factor=1.0) -> float:
-    """Estimated seconds still needed to train ``config`` (and compute its curve).
+def split_seconds(store, config, n_train_all, curve_step=None, factor=1.0):
+    """Estimated seconds still needed to train ``config`` and to compute its curve: a pair.
 
     Parameters
     ----------
@@ -51,13 +51,19 @@ def run_seconds(store, config, n_train_all, curve_step=None, factor=1.0) -> floa
     sizes = config.sizes
     n_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     per_epoch = SECONDS_PER_EPOCH.get(config.reg, 2.0) * n_img / 60000 * n_w / _N_LENET * factor
-    seconds = (config.epochs - done) * per_epoch
+    curve = 0.0
     if curve_step is not None:
         split = "val" if config.val_size else "test"
         if not store.has_curve_files(config, split):
-            seconds += SECONDS_PER_CURVE * n_w / _N_LENET * (n_img + 10000) / 70000 \
+            curve = SECONDS_PER_CURVE * n_w / _N_LENET * (n_img + 10000) / 70000 \
                 * 0.1 / curve_step
-    return seconds
+    return (config.epochs - done) * per_epoch, curve
+
+
+def run_seconds(store, config, n_train_all, curve_step=None, factor=1.0) -> float:
+    """Estimated seconds still needed to train ``config`` (and compute its curve): the sum of
+    :func:`split_seconds`."""
+    return sum(split_seconds(store, config, n_train_all, curve_step, factor))
 
 
 class Tracker:

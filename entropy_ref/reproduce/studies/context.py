@@ -19,7 +19,7 @@ import numpy as np
 from ...hoyer_rayleigh import loghoyer, rayleigh
 from ...train import TrainConfig, load_run
 from ..jobs import RunTask
-from ..progress import Tracker, run_seconds
+from ..progress import Tracker, split_seconds
 from ..runstore import RunStore
 from ..select import selection_config
 from ..sweep import main_config, run_record
@@ -49,15 +49,17 @@ class Context:
     def n_train_all(self):
         return len(self.data.train_images)
 
-    def cost(self, config, curve=True):
-        """Estimated seconds still needed to train ``config`` (and compute its curve)."""
+    def cost(self, config, curve=True, split=False):
+        """Estimated seconds still needed to train ``config`` (and compute its curve); with
+        ``split``, the pair (training, curve)."""
         extra = getattr(config, self.study.layout_field, None) if self.study.layout_field else None
         slower = extra is not None and extra != getattr(TrainConfig(), self.study.layout_field)
         step = None
         if curve:
             step = (self.study.select_step or self.settings.step) if config.val_size \
                 else self.settings.step
-        return run_seconds(self.store, config, self.n_train_all, step, 1.2 if slower else 1.0)
+        pair = split_seconds(self.store, config, self.n_train_all, step, 1.2 if slower else 1.0)
+        return pair if split else sum(pair)
 
     def prefetch(self, tasks, then=None):
         """Run ``tasks`` (:mod:`..jobs`) in the worker processes, if there are any (``then``: see
@@ -71,14 +73,14 @@ class Context:
         for seed in range(s.seeds if seeds is None else seeds):
             config = self.train_config(reg, lam, seed, epochs, extra)
             yield RunTask(config, (("test", s.step, s.sensitivity_data, s.targets),),
-                          self.cost(config))
+                          self.cost(config, split=True))
 
     def selection_tasks(self, settings, reg, grid, extra=None):
         """:class:`..jobs.RunTask` of the validation runs of ``reg`` over ``grid``."""
         for lam in grid:
             config = selection_config(settings, reg, lam, extra)
             yield RunTask(config, (("val", settings.step, "train", (settings.select_target,)),),
-                          self.cost(config))
+                          self.cost(config, split=True))
 
     def train_config(self, reg, lam, seed, epochs=None, extra=None):
         """The main-protocol config (optionally with an extra TrainConfig field)."""

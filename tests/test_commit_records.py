@@ -117,7 +117,7 @@ def test_a_crash_between_curve_csv_and_curve_json_is_not_reused(tmp_path, data_d
     # the run is reused, so the first write is the new curve.csv: killed right after it
     assert _killed([*argv, "--sensitivity-data", "test"], 1) == 75
     assert json.loads((run / "curve.json").read_text()) == old_json
-    assert check_files(old_json, run) == "curve.csv has changed since it was committed"
+    assert check_files(old_json, run).startswith("curve.csv has ")   # changed, or resized
     assert main(argv) == 0
     again = read_output(tmp_path / "out" / "results.json", "results")
     assert comparable(again["methods"]) == comparable(first["methods"])

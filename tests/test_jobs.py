@@ -10,13 +10,15 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from entropy_ref.cli import main
-from entropy_ref.data import write_synthetic_mnist
-from entropy_ref.reproduce.jobs import BLAS_ENV, check_jobs
+from entropy_ref.data import load_mnist, write_synthetic_mnist
+from entropy_ref.reproduce.jobs import BLAS_ENV, Pool, check_jobs
+from entropy_ref.reproduce.runstore import RunStore
 from entropy_ref.reproduce.outputs import read_output
 from helpers import cli_error_line, comparable, repo_env, same_run_files, tiny_reproduce
 
@@ -61,6 +63,56 @@ def test_two_jobs_for_the_studies(data_dir, tmp_path):
     assert comparable(a) == comparable(b)
     for name in sorted(p.name for p in (one / "runs").iterdir()):
         same_run_files(one / "runs" / name, two / "runs" / name)
+
+
+class _Mark:
+    """A step that leaves a file named after itself in ``folder`` (or fails, ``fail=True``)."""
+
+    def __init__(self, folder, key, name, after, fail=False):
+        self.folder, self.key, self.name, self.after = str(folder), key, name, after
+        self.fail, self.estimate = fail, 1.0
+
+    def run(self, env):
+        if self.fail:
+            raise RuntimeError("this step fails")
+        (Path(self.folder) / self.name).write_text("done")
+
+
+class _Fan:
+    """A task of one first step and two steps that wait for it (and not for each other)."""
+
+    def __init__(self, folder, name, fail=False):
+        self.name, self.estimate = name, 3.0
+        self._parts = [_Mark(folder, name, f"{name}-first", None, fail),
+                       _Mark(folder, name, f"{name}-a", 0), _Mark(folder, name, f"{name}-b", 0)]
+
+    def pending(self, store, settings=None, study=None):
+        return True
+
+    def parts(self, store, settings=None, study=None):
+        return self._parts
+
+
+@pytest.mark.slow
+def test_steps_that_wait_for_one_step_run_after_it_and_not_after_a_failure(data_dir, tmp_path):
+    store = RunStore(tmp_path / "runs", load_mnist(data_dir), log=lambda *a: None)
+    lines = []
+    pool = Pool(2, store, None, log=lines.append)
+    try:
+        pool.run([_Fan(tmp_path, "ok"), _Fan(tmp_path, "broken", fail=True)])
+    finally:
+        pool.close()
+    assert sorted(p.name for p in tmp_path.glob("ok-*")) == ["ok-a", "ok-b", "ok-first"]
+    assert not list(tmp_path.glob("broken-*"))
+    log = "\n".join(lines)
+    assert "[failed] broken-first: RuntimeError: this step fails" in log
+    for name in ("broken-a", "broken-b"):
+        assert f"[skipped] {name}: it waits for broken-first, which failed" in log
+    starts = [line for line in lines if line.startswith("[started]")]
+    assert len(starts) == 4 and "6 of 6 steps done" in log
+    first = next(i for i, line in enumerate(lines) if "[finished] ok-first" in line)
+    assert all(i > first for i, line in enumerate(lines) if line.startswith("[started] ok-a")
+               or line.startswith("[started] ok-b"))
 
 
 def test_jobs_below_one_is_refused(tmp_path, data_dir, capsys):

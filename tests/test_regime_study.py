@@ -5,12 +5,18 @@ to end on synthetic data with the tiny preset (slow: it trains)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
-from helpers import PNG_SIGNATURE, tiny_reproduce
+from helpers import PNG_SIGNATURE, repo_env, tiny_reproduce
 
+from entropy_ref.cli import main
 from entropy_ref.data import write_synthetic_mnist
 from entropy_ref.reproduce import PRESETS, ReproSettings
 from entropy_ref.reproduce.studies import STUDY_PRESETS, StudySettings
@@ -282,10 +288,95 @@ def test_the_regime_study_resumes_without_work_and_recomputes_a_corrupt_result(t
     assert victim.read_bytes() == before[victim]                    # the same result again
 
 
+def _regime_files(out):
+    """``{relative path: bytes}`` of every committed regime result under ``out/runs``."""
+    return {p.relative_to(out).as_posix(): p.read_bytes()
+            for p in sorted((out / "runs").glob("*/regime_*.json"))}
+
+
+def _without_seconds(rec):
+    return {k: v for k, v in rec.items() if k != "seconds"}
+
+
 @pytest.mark.slow
-def test_two_worker_processes_give_the_same_numbers(tiny_regime, tmp_path):
-    _, data_dir, _, first = tiny_regime
+def test_two_worker_processes_give_the_same_numbers_and_do_the_work(tiny_regime, tmp_path,
+                                                                    capsys):
+    out, data_dir, _, first = tiny_regime
+    capsys.readouterr()
     assert tiny_reproduce(tmp_path / "jobs2", data_dir, "--study", "regime", "--jobs", "2") == 0
+    log = capsys.readouterr().out
     again = json.loads((tmp_path / "jobs2" / "studies.json").read_text())
-    strip = lambda rec: {k: v for k, v in rec.items() if k != "seconds"}      # noqa: E731
-    assert strip(again["regime"]) == strip(first["regime"])
+    assert _without_seconds(again["regime"]) == _without_seconds(first["regime"])
+    files = _regime_files(tmp_path / "jobs2")
+    assert files == _regime_files(out) and len(files) > 20          # byte for byte
+    started = [line for line in log.splitlines() if line.startswith("[started]")]
+    for unit in ("(training)", "(regime select)", "(regime finetune)",
+                 "(regime iterative magnitude)", "(regime iterative sensitivity)"):
+        assert any(f"{unit} (worker pid" in line for line in started), unit
+    assert "[failed]" not in log and "[skipped]" not in log
+    # every result was computed by a worker: one started line per unit of results
+    units = {line.split("(worker pid")[0] for line in started if "(regime " in line}
+    per_run = {}
+    for name in files:
+        run, kind = name.split("/")[1], name.split("/")[2].split("_")[1]
+        per_run.setdefault(run, set()).add(kind)
+    assert len(units) == sum(len(k) + ("iterative" in k) for k in per_run.values())
+
+
+def _committed_units(paths, n_levels):
+    """``{(run, unit)}`` of the units whose every result is among ``paths`` (``unit`` as the
+    log names it after ``(``: ``regime select``, ``regime iterative magnitude``, ...)."""
+    count = {}
+    for p in paths:
+        kind, tag = p.name.split("_")[1:3]
+        unit = f"(regime {kind}" + (f" {tag}" if kind == "iterative" else "")
+        count[(p.parent.name, unit)] = count.get((p.parent.name, unit), 0) + 1
+    return {key for key, n in count.items() if "iterative" in key[1] or n == n_levels}
+
+
+def _wait_for(proc, needle, lines, timeout=300.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError("the reproduction ended early:\n" + "".join(lines))
+        lines.append(line)
+        if needle in line:
+            return
+    raise AssertionError(f"no {needle!r} within {timeout} s")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="POSIX signals needed")
+def test_ctrl_c_under_two_jobs_in_the_regime_study_then_the_same_command_resumes(tiny_regime,
+                                                                                 tmp_path,
+                                                                                 capsys):
+    out, data_dir, _, first = tiny_regime
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("regime_*.json", "studies.*"))
+    argv = ["reproduce", "--out", str(copy), "--preset", "tiny", "--data-dir", str(data_dir),
+            "--study", "regime", "--jobs", "2"]
+    proc = subprocess.Popen([sys.executable, "-m", "entropy_ref", *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=repo_env(PYTHONUNBUFFERED="1"))
+    lines = []
+    _wait_for(proc, "(regime select) in ", lines)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert not list(copy.rglob("*.part"))
+    committed = {p: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes())
+                 for p in copy.glob("runs/*/regime_*.json")}
+    assert 0 < len(committed) < len(_regime_files(out))             # stopped part-way
+    capsys.readouterr()
+    assert main(argv) == 0
+    log = capsys.readouterr().out
+    for p, (ino, mtime, data) in committed.items():                 # kept, not written again
+        assert (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) == (ino, mtime, data)
+    done = _committed_units(committed, len(first["regime"]["levels"]))
+    resumed = re.findall(r"^\[started\] (\S+) (\(regime [a-z ]+)\) \(worker pid", log,
+                         re.MULTILINE)
+    assert resumed and not set(resumed) & done                     # no committed unit again
+    again = json.loads((copy / "studies.json").read_text())
+    assert _without_seconds(again["regime"]) == _without_seconds(first["regime"])
+    assert _regime_files(copy) == _regime_files(out)

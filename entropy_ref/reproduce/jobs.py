@@ -12,10 +12,16 @@ this process; in a worker, ``OPENBLAS_NUM_THREADS=1`` and the like are in its en
 NumPy loads, and it pins them again). Workers are started with ``spawn`` (a fresh interpreter, no
 inherited locks or threads); the data reaches them once, when they start.
 
-Progress is one line per started and per finished run, with the ETA of the whole invocation.
+Progress is one line per started and per finished step, with the ETA of the whole invocation; a
+task may be several steps (a run's training, then its curves; a model's training, then several
+results computed from it at once); the steps waiting for a step that failed are left to the
+main process.
+
 Ctrl-C (or any error) stops every worker: each is sent SIGINT, which ends its run after the last
 committed epoch (every file is written atomically and committed last), and killed if it does not
-end within a few seconds. The same command then continues where they stopped.
+end within a few seconds. A worker starts with SIGINT blocked, so a Ctrl-C that comes while its
+interpreter is still importing waits until it can stop cleanly. The same command then continues
+where they stopped.
 """
 
 from __future__ import annotations
@@ -104,7 +110,7 @@ class RunTask:
         return any(store.cached_curve(self.config, params, split, step, sens) is None
                    for split, step, sens, _ in self.curves)
 
-    def parts(self, store):
+    def parts(self, store, settings=None, study=None):
         """The steps a worker runs, each after the one before: the training, then the curves
         (two steps, so that a worker is never idle for a whole run at the end of a phase)."""
         out = []
@@ -122,10 +128,14 @@ class RunTask:
 
 
 class Step:
-    """One step of a :class:`RunTask`: its ``"training"`` or its ``"curves"``."""
+    """One step of a :class:`RunTask`: its ``"training"`` or its ``"curves"``.
 
-    def __init__(self, task, kind, estimate):
-        self.task, self.kind, self.estimate = task, kind, estimate
+    ``after`` is the index (among the task's parts) of the step it waits for; None: it waits for
+    none. By default a step waits for the one before it.
+    """
+
+    def __init__(self, task, kind, estimate, after=-1):
+        self.task, self.kind, self.estimate, self.after = task, kind, estimate, after
         self.key, self.name = task.name, f"{task.name} ({kind})"
 
     def run(self, env):
@@ -149,6 +159,7 @@ def _worker(tasks, results, root, data, settings, study):
     """Body of a worker process: run tasks until told to stop (None), report each."""
     results.cancel_join_thread()            # never hang on exit with unread reports
     try:
+        _sigint(signal.SIG_UNBLOCK)         # blocked while the interpreter started (Pool)
         with one_blas_thread():
             store = RunStore(root, data, log=lambda *a: None)
             env = WorkerEnv(store, settings, study)
@@ -171,6 +182,24 @@ def _worker(tasks, results, root, data, settings, study):
 def _key(task):
     """The task a step belongs to (a task without steps is its own)."""
     return getattr(task, "key", task.name)
+
+
+def _sigint(how):
+    """``pthread_sigmask(how, {SIGINT})`` where there is one; the previous mask (or None)."""
+    if hasattr(signal, "pthread_sigmask"):
+        return signal.pthread_sigmask(how, {signal.SIGINT})
+    return None
+
+
+@contextmanager
+def _sigint_blocked():
+    """SIGINT blocked in this thread for the block (held, delivered when the block ends)."""
+    before = _sigint(signal.SIG_BLOCK)
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 @contextmanager
@@ -210,7 +239,9 @@ class Pool:
                                   args=(self.tasks, self.results, store.root, store.data,
                                         settings, study))
                       for k in range(jobs)]
-        with _environment(BLAS_ENV):        # read by each worker's BLAS when NumPy loads
+        # SIGINT is blocked while a worker starts (the mask is inherited): a Ctrl-C that comes
+        # while its interpreter imports is held until its body can stop cleanly (no traceback)
+        with _environment(BLAS_ENV), _sigint_blocked():
             for p in self.procs:
                 p.start()
         log(f"started {jobs} worker processes (one BLAS thread each)")
@@ -218,30 +249,51 @@ class Pool:
     def run(self, tasks, tracker=None, then=None):
         """Run ``tasks`` (those not already done) in the workers; return when all have ended.
 
-        A task with ``parts(store)`` runs as those steps, each after the one before. A worker
-        gets its next step when it ends one: the steps of the tasks ``then`` waits for first, then
-        the longest (so the workers end together). ``then`` is an optional ``(names, more)``:
-        once every task named in ``names`` has ended, ``more()`` is called here and the tasks it
-        returns join the same phase (a decision that needs only some of the tasks does not wait
-        for the rest).
+        A task with ``parts(store, settings, study)`` runs as those steps, each after the one it
+        waits for (its ``after``: by default the one before; several steps may wait for one); the
+        steps waiting for a step that failed are not run here (the main process does their work).
+        A worker gets its next step when it ends one: the steps of the tasks ``then`` waits for
+        first, then the one that starts the longest chain of steps (so the workers end
+        together). ``then`` is an optional ``(names, more)``: once every task named in ``names``
+        has ended, ``more()`` is called here and the tasks it returns join the same phase (a
+        decision that needs only some of the tasks does not wait for the rest).
         """
         tracker = tracker or Tracker(sum(t.estimate for t in tasks), self.log)
-        todo, ready, after, left = [], [], {}, {}
-        running = ended = 0
+        todo, ready, after, left, path = [], [], {}, {}, []
+        running = 0
+        ended = []
         waiting = set(then[0]) if then else set()
+
+        def order():
+            ready.sort(key=lambda j: (_key(todo[j]) not in waiting, -path[j]))
 
         def add(new):
             for task in new:
                 if not task.pending(self.store, self.settings, self.study):
                     continue
-                parts = task.parts(self.store) if hasattr(task, "parts") else [task]
-                left[task.name] = len(parts)
+                parts = (task.parts(self.store, self.settings, self.study)
+                         if hasattr(task, "parts") else [task])
+                if not parts:
+                    continue
+                left[task.name], base = len(parts), len(todo)
                 for k, part in enumerate(parts):
-                    after[len(todo)] = len(todo) - 1 if k else None
-                    if not k:
-                        ready.append(len(todo))
+                    wait = getattr(part, "after", k - 1)
+                    after[base + k] = None if wait is None or wait < 0 else base + wait
+                    if after[base + k] is None:
+                        ready.append(base + k)
                     todo.append(part)
-            ready.sort(key=lambda i: (_key(todo[i]) not in waiting, -todo[i].estimate))
+                    path.append(part.estimate)
+                for k in range(len(todo) - 1, base, -1):   # the longest chain from each step
+                    if after[k] is not None:
+                        path[after[k]] = max(path[after[k]], todo[after[k]].estimate + path[k])
+            order()
+
+        def end(i, line):
+            ended.append(i)
+            self.log(f"{line}; {len(ended)} of {len(todo)} steps done; {tracker.eta()}")
+            left[_key(todo[i])] -= 1
+            if not left[_key(todo[i])]:
+                waiting.discard(_key(todo[i]))
 
         add(tasks)
         waiting &= set(left)
@@ -263,19 +315,23 @@ class Pool:
             if kind == "start":
                 self.log(f"[started] {todo[i].name} (worker pid {value})")
                 continue
-            running, ended = running - 1, ended + 1
+            running -= 1
             problem, timing = extra
             for k, v in timing.items():
                 self.store.timing[k] += v
             tracker.done += todo[i].estimate
-            what = (f"[finished] {todo[i].name} in {format_duration(value)}" if kind == "done"
-                    else f"[failed] {todo[i].name}: {problem} (run again in the main process)")
-            self.log(f"{what}; {ended} of {len(todo)} steps done; {tracker.eta()}")
-            left[_key(todo[i])] -= 1
-            if not left[_key(todo[i])]:
-                waiting.discard(_key(todo[i]))
+            end(i, f"[finished] {todo[i].name} in {format_duration(value)}" if kind == "done"
+                else f"[failed] {todo[i].name}: {problem} (run again in the main process)")
+            dropped = [i] if kind == "failed" else []
+            while dropped:
+                for j in [j for j, before in after.items() if before == dropped[0]]:
+                    del after[j]
+                    dropped.append(j)
+                    end(j, f"[skipped] {todo[j].name}: it waits for {todo[i].name}, which "
+                        "failed (run in the main process)")
+                dropped.pop(0)
             ready.extend(j for j, before in after.items() if before == i)
-            ready.sort(key=lambda j: (_key(todo[j]) not in waiting, -todo[j].estimate))
+            order()
 
     def _check_alive(self):
         for p in self.procs:

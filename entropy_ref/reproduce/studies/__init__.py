@@ -6,6 +6,7 @@ Modules, each importing only those listed before it:
                                          estimate, method records)
 :mod:`.regime_work`, :mod:`.published`   the regime study's work on one model (committed beside
                                          it), and the published results it is compared with
+:mod:`.regime_tasks`                     that work as steps for the worker processes of ``--jobs``
 :mod:`.fair`, :mod:`.ablation`,          one module per study, each with ``run(ctx)`` and
 :mod:`.finetune`, :mod:`.layout`,        ``estimate(ctx)`` (``ablation``, ``layout`` and
 :mod:`.long`, :mod:`.regime`             ``regime`` reuse the fair comparison's selection helpers)

@@ -23,29 +23,30 @@ For every removal level of ``regime_levels`` (90 to 99.5% of the weights) and ev
 
 Budgets (epochs): training ``epochs``; one-shot + fine-tune ``epochs + k``; iterative at a level
 ``epochs + cycles * regime_cycle_epochs`` (the cycles needed to reach it). Results are committed
-beside each model (:mod:`.regime_work`); with ``--jobs N`` each phase's models are worked on by N
-processes. The record's tables and verdict facts are in :mod:`.regime_report`.
+beside each model (:mod:`.regime_work`). With ``--jobs N`` the work is done by N worker processes
+(:mod:`.regime_tasks`): the selection units and the dense model's work first; as soon as every
+selection unit has ended, the lambdas are chosen here and the chosen models' trainings, fine-tunes
+and iterative chains join the workers; the study then reads every committed result. The record's
+tables and verdict facts are in :mod:`.regime_report`.
 """
 
 from __future__ import annotations
 
 import json
 
-from ...prune.iterative import RANKINGS, schedule
-from ..progress import SECONDS_PER_EPOCH, run_seconds
+from ...prune.iterative import RANKINGS
+from ..runstore import run_name
 from ..select import selection_config
 from ..summary import mean_std
 from .fair import fair_settings
-from .regime_work import RegimeTask, model_results, protocol, result_path
+from .regime_tasks import RegimeTask
+from .regime_work import model_results, protocol, result_path
 
 __all__ = ["TIE_RULE", "methods", "choose", "run", "estimate"]
 
 #: how the selection breaks a tie, as recorded in the results
 TIE_RULE = ("highest fine-tuned validation accuracy; equal accuracies (the same count of "
             "correct images) go to the smaller lambda")
-_N_LENET = 784 * 300 + 300 * 100 + 100 * 10
-#: seconds of one sensitivity of LeNet300 on 60,000 images (float64, measured)
-_SECONDS_SENSITIVITY = 1.5
 
 
 def methods(study):
@@ -77,35 +78,9 @@ def choose(rows, levels):
     return out
 
 
-def _epoch_seconds(ctx, n_img):
-    s = ctx.settings
-    sizes = (784,) + tuple(s.hidden) + (10,)
-    n_w = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
-    return SECONDS_PER_EPOCH["none"] * n_img / 60000 * n_w / _N_LENET, \
-        _SECONDS_SENSITIVITY * n_img / 60000 * n_w / _N_LENET
-
-
 def _work_seconds(ctx, config, work):
-    """Estimated seconds of ``work`` (``{kind: tags}``) on ``config`` not yet committed."""
-    st = ctx.study
-    n_img = config.train_subset or ctx.n_train_all - config.val_size
-    epoch, sens = _epoch_seconds(ctx, n_img)
-    run_dir = ctx.store.run_dir(config)
-    seconds, need_sens = run_seconds(ctx.store, config, ctx.n_train_all), False
-    n_cycles = len(schedule(sum(a * b for a, b in zip(config.sizes[:-1], config.sizes[1:])),
-                            st.regime_levels, st.regime_fraction))
-    for kind, tags in work.items():
-        for tag in tags:
-            proto = protocol(ctx, kind, tag, config)
-            if result_path(run_dir, proto).is_file():
-                continue
-            if kind == "iterative":
-                per = st.regime_cycle_epochs * epoch + (sens if tag == "sensitivity" else 0.2)
-                seconds += n_cycles * (per + 0.2)
-            else:
-                seconds += max(proto["epochs"]) * epoch + 0.3
-                need_sens = True
-    return seconds + (sens if need_sens else 0.0)
+    """Estimated seconds of ``work`` (``{kind: tags}``) on ``config`` not yet done."""
+    return RegimeTask.build(ctx, config, work).estimate
 
 
 def _selection_configs(ctx):
@@ -114,11 +89,12 @@ def _selection_configs(ctx):
             for lam in grid]
 
 
-def _final_work(ctx, chosen):
-    """``[(method, lam, seed, config, {kind: tags})]``: the final models and their work."""
+def _final_work(ctx, chosen, only=None):
+    """``[(method, lam, seed, config, {kind: tags})]``: the final models and their work (of the
+    methods ``only``, default every one; ``chosen`` is not read for ``none``)."""
     st, s = ctx.study, ctx.settings
     wanted = {}                                              # (method, lam) -> work
-    for method in methods(st):
+    for method in methods(st) if only is None else only:
         for level in st.regime_levels:
             lam = 0.0 if method == "none" else chosen[method][f"{level:g}"]
             wanted.setdefault((method, lam), {}).setdefault("finetune", []).append(level)
@@ -160,29 +136,55 @@ def _guess(grid, levels):
             for i, lv in enumerate(levels)}
 
 
+def _fair_trains(ctx):
+    """Names of the runs the fair study trains when it runs before (its estimate counts them):
+    the selection runs of its grids and the dense runs."""
+    if "fair" not in ctx.study.studies:
+        return set()
+    fs = fair_settings(ctx)
+    return {run_name(selection_config(fs, reg, lam)) for reg, grid in ctx.study.fair_grid
+            for lam in grid} | {run_name(ctx.train_config("none", 0.0, seed))
+                                for seed in range(ctx.settings.seeds)}
+
+
+def _tasks(ctx, jobs, shared=frozenset()):
+    """A :class:`.regime_tasks.RegimeTask` per ``(config, work)``; the training of the runs
+    named in ``shared`` is not counted in the estimates (another study's)."""
+    out = []
+    for config, work in jobs:
+        task = RegimeTask.build(ctx, config, work)
+        if task.name in shared:
+            task = RegimeTask(config, work, {**task.estimates, "training": 0.0})
+        out.append(task)
+    return out
+
+
+def _selection_tasks(ctx, shared=frozenset()):
+    levels = ctx.study.regime_levels
+    return _tasks(ctx, [(config, {"select": levels}) for _, _, config in _selection_configs(ctx)],
+                  shared)
+
+
+def _final_tasks(ctx, chosen, only=None, shared=frozenset()):
+    return _tasks(ctx, [(config, work) for *_, config, work in _final_work(ctx, chosen, only)],
+                  shared)
+
+
 def estimate(ctx):
-    """Seconds still needed: selection runs and fine-tunes, final runs, fine-tunes, cycles."""
-    st = ctx.study
-    total = sum(_work_seconds(ctx, config, {"select": st.regime_levels})
-                for _, _, config in _selection_configs(ctx))
+    """Seconds still needed: selection runs and fine-tunes, final runs, fine-tunes, cycles (the
+    runs the fair study trains before it not counted twice)."""
+    st, shared = ctx.study, _fair_trains(ctx)
     chosen = _chosen_on_disk(ctx) or {reg: _guess(grid, st.regime_levels)
                                       for reg, grid in st.regime_grid}
-    return total + sum(_work_seconds(ctx, config, work)
-                       for _, _, _, config, work in _final_work(ctx, chosen))
-
-
-def _phase(ctx, jobs):
-    """Run ``[(config, work)]`` in the worker processes (if any), then here in order."""
-    ctx.prefetch([RegimeTask(config, work, _work_seconds(ctx, config, work))
-                  for config, work in jobs])
+    return sum(t.estimate for t in _selection_tasks(ctx, shared)
+               + _final_tasks(ctx, chosen, shared=shared))
 
 
 def _selection(ctx):
+    """The selection per method (committed results read, or computed here)."""
     st = ctx.study
-    configs = _selection_configs(ctx)
-    _phase(ctx, [(config, {"select": st.regime_levels}) for _, _, config in configs])
     rows = {}
-    for reg, lam, config in configs:
+    for reg, lam, config in _selection_configs(ctx):
         est = _work_seconds(ctx, config, {"select": st.regime_levels})
         res = model_results(ctx, config, "select", st.regime_levels)
         rows.setdefault(reg, []).append({"lam": lam, "run": ctx.store.run_dir(config).name,
@@ -195,13 +197,31 @@ def _selection(ctx):
     return out
 
 
+def _prefetch(ctx):
+    """With worker processes: the selection units and the dense model's work first; once the
+    selection units have ended, the choice, then the chosen models' work. Returns the
+    selection (None without workers)."""
+    if ctx.pool is None:
+        return None
+    selection = {}
+
+    def decide():
+        selection.update(_selection(ctx))
+        chosen = {reg: rec["chosen"] for reg, rec in selection.items()}
+        return _final_tasks(ctx, chosen, [m for m in methods(ctx.study) if m != "none"])
+
+    first = _selection_tasks(ctx)
+    ctx.prefetch(first + _final_tasks(ctx, None, ("none",)),
+                 then=([t.name for t in first], decide))
+    return selection
+
+
 def run(ctx):
     """Selection per level, final models, one-shot / fine-tuned / iterative accuracies."""
     st, s = ctx.study, ctx.settings
-    selection = _selection(ctx)
+    selection = _prefetch(ctx) or _selection(ctx)
     chosen = {reg: rec["chosen"] for reg, rec in selection.items()}
     final = _final_work(ctx, chosen)
-    _phase(ctx, [(config, work) for _, _, _, config, work in final])
     cells = {m: {f"{lv:g}": {"lam": None, "runs": []} for lv in st.regime_levels}
              for m in methods(st)}
     iterative = {}

@@ -21,14 +21,15 @@ Each result is one file ``regime_<kind>_<level or ranking>_<digest>.json`` in th
 committed with its identity: those settings, the weights' SHA-256, the run's key and the data
 fingerprint (:mod:`entropy_ref.storage.commit`), and reused only when all of them match. Fine-tuning
 seeds its shuffling with the run's seed (as the study ``finetune`` does); cycle ``c`` of iterative
-pruning with ``(seed, c)``. :class:`RegimeTask` is one model's work for a worker process of
-``--jobs N``; every result of one run is written by one task, so no two processes write one
-directory.
+pruning with ``(seed, c)``. Each result is its own file, so the worker processes of ``--jobs N``
+(:mod:`.regime_tasks`) may compute several results of one run at once; each commit holds the run
+directory's lock for the moment it writes.
 """
 
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
@@ -39,17 +40,17 @@ from ...prune.finetune import finetune
 from ...prune.iterative import iterative_prune, oneshot_masks, ranking_scores
 from ...storage.commit import check_identity, read_commit, write_commit
 from ...storage.identity import digest
-from ...storage.lock import lock_directory
+from ...storage.lock import DirectoryLockedError, lock_directory
 from ..curves import model_sha256
-from ..runstore import run_name
-from .context import Context
 
-__all__ = ["REGIME_FORMAT", "KINDS", "protocol", "result_path", "model_results", "RegimeTask"]
+__all__ = ["REGIME_FORMAT", "KINDS", "protocol", "result_path", "lookup", "model_results"]
 
 #: layout of the result files
 REGIME_FORMAT = 1
 #: what a result file holds
 KINDS = ("select", "finetune", "iterative")
+#: seconds a result waits for its run directory's lock (held by a commit of another process)
+_LOCK_WAIT = 30.0
 
 
 def _tag(kind, tag):
@@ -192,8 +193,8 @@ def _iterative(inputs, proto):
     return {"cycles": cycles}
 
 
-def _lookup(ctx, config, params, kind, tags):
-    """``(tag, path, identity, committed result or None)`` of every tag."""
+def lookup(ctx, config, params, kind, tags):
+    """``(tag, path, identity, committed result or None)`` of every tag of one run's results."""
     run_dir = ctx.store.run_dir(config)
     source = {"model_sha256": model_sha256(params), "run": digest(ctx.store.identity(config)),
               "data": ctx.store.fingerprint}
@@ -201,6 +202,21 @@ def _lookup(ctx, config, params, kind, tags):
         proto = protocol(ctx, kind, tag, config)
         ident, path = {**proto, **source}, result_path(run_dir, proto)
         yield tag, path, ident, _cached(ctx, path, ident)
+
+
+def _commit(run_dir, path, result, ident):
+    """Commit one result under the run directory's lock, waiting a little for it: the worker
+    processes of ``--jobs`` may commit other results of the same run at the same moment."""
+    deadline = time.monotonic() + _LOCK_WAIT
+    while True:
+        try:
+            with lock_directory(run_dir):
+                write_commit(path, {"result": result}, (), identity=ident, kind="regime")
+            return
+        except DirectoryLockedError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.02)
 
 
 def model_results(ctx, config, kind, tags):
@@ -218,34 +234,10 @@ def model_results(ctx, config, kind, tags):
     config, params, _ = ctx.store.ensure(config)
     run_dir = ctx.store.run_dir(config)
     out, inputs = {}, None
-    for tag, path, ident, result in _lookup(ctx, config, params, kind, tags):
+    for tag, path, ident, result in lookup(ctx, config, params, kind, tags):
         if result is None:
             inputs = inputs or _Inputs(ctx, config, params)
             result = (_iterative if kind == "iterative" else _oneshot)(inputs, ident)
-            with lock_directory(run_dir):
-                write_commit(path, {"result": result}, (), identity=ident, kind="regime")
+            _commit(run_dir, path, result, ident)
         out[_tag(kind, tag)] = result
     return out
-
-
-class RegimeTask:
-    """Every regime result of one run (``{kind: tags}``), for a worker process (:mod:`..jobs`)."""
-
-    def __init__(self, config, work, estimate=0.0):
-        self.config, self.work, self.estimate = config, dict(work), float(estimate)
-        self.name = run_name(config)
-
-    def pending(self, store, settings=None, study=None):
-        """False when the run is finished and every result of its work is committed."""
-        if settings is None or not store.finished(self.config):
-            return True
-        ctx = Context(settings, study, store, store.data, lambda *a: None)
-        _, params, _ = store.ensure(self.config)
-        return any(result is None for kind, tags in self.work.items()
-                   for *_, result in _lookup(ctx, self.config, params, kind, tags))
-
-    def run(self, env):
-        """Train or reload the run and compute its results (committed in its directory)."""
-        ctx = Context(env.settings, env.study, env.store, env.store.data, lambda *a: None)
-        for kind, tags in self.work.items():
-            model_results(ctx, self.config, kind, tags)

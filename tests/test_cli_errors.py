@@ -1,7 +1,8 @@
 """The command line under hostile paths and files (``entropy_ref.cli``): one error line, exit status
 2, no traceback. ``--out`` naming a file / nothing / an unwritable place, unreadable data,
 ``ENTROPY_REF_DATA`` naming a file with ``--download``, any other ``OSError``, corrupt checkpoints
-for ``train --resume`` and ``prune-curve``, ``prune-curve --step 1e-9``, a closed pipe. Paths are
+for ``train --resume`` and ``prune-curve``, ``prune-curve --step 1e-9``, ``prune-curve`` on a run
+another process is writing (and the lock it holds while it writes), a closed pipe. Paths are
 checked before any work: the tests make loading MNIST fail loudly to prove it is never reached.
 """
 
@@ -300,3 +301,53 @@ def test_prune_curve_expands_a_tilde_in_run_dir(trained_run, synthetic_mnist_dir
                  str(synthetic_mnist_dir)]) == 0
     assert (trained_run / "curve.csv").is_file()
     assert f"wrote {trained_run / 'curve.csv'}" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ prune-curve and the run's lock
+
+
+def test_prune_curve_refuses_a_run_another_process_is_writing(trained_run, synthetic_mnist_dir,
+                                                              capsys, monkeypatch):
+    monkeypatch.setattr(entropy_ref.cli.prune_curve, "weight_sensitivity",
+                        lambda *a: pytest.fail("computed while another process writes RUN_DIR"))
+    code = ("import sys, time; from entropy_ref.storage.lock import lock_directory\n"
+            "with lock_directory(sys.argv[1], command='entropy-ref train --resume'):\n"
+            "    print('locked', flush=True); time.sleep(60)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(trained_run)],
+                              stdout=subprocess.PIPE, text=True, env=repo_env())
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        line = cli_error_line(capsys, ["prune-curve", str(trained_run), "--step", "25",
+                                       "--data-dir", str(synthetic_mnist_dir)], "prune-curve")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert f"{trained_run} is being written by another process (pid {holder.pid} on" in line
+    assert "`entropy-ref train --resume`" in line
+    assert not (trained_run / "curve.csv").exists()
+
+
+def test_prune_curve_holds_the_run_lock_while_it_writes_the_curve(trained_run,
+                                                                  synthetic_mnist_dir, capsys,
+                                                                  monkeypatch):
+    fcntl = pytest.importorskip("fcntl")
+    from entropy_ref.storage.lock import LOCK_NAME
+
+    held = []
+    save = entropy_ref.cli.prune_curve.save_curve
+
+    def save_checking_the_lock(run_dir, *args, **kwargs):
+        fd = os.open(os.path.join(run_dir, LOCK_NAME), os.O_RDWR)
+        try:                                  # a second open file cannot take the lock
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        finally:
+            os.close(fd)
+        held.append(True)
+        return save(run_dir, *args, **kwargs)
+
+    monkeypatch.setattr(entropy_ref.cli.prune_curve, "save_curve", save_checking_the_lock)
+    assert main(["prune-curve", str(trained_run), "--step", "25", "--data-dir",
+                 str(synthetic_mnist_dir)]) == 0
+    assert held == [True] and (trained_run / "curve.csv").is_file()
+    assert not (trained_run / LOCK_NAME).exists()                  # released afterwards

@@ -5,6 +5,11 @@ Examples::
     entropy-ref prune-curve runs/sparse                      # RUN_DIR/curve.csv (+ curve.json)
     entropy-ref prune-curve runs/sparse --step 1 --sensitivity-data test
     entropy-ref prune-curve runs/sparse --method naive       # the slow reference, same numbers
+
+The run directory is locked while the curve is computed and written
+(:func:`entropy_ref.storage.lock.lock_directory`): a trainer or another ``prune-curve`` writing
+it at the same time is refused with one line naming the holder, and so is this command while
+they hold it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from ..prune import ACCURACY_TARGETS, accuracy_targets, fast_curve, make_plan, n
 from ..prune.plan import n_points
 from ..prune import sensitivity as weight_sensitivity
 from ..reproduce.curves import curve_files, float64_dataset, save_curve
+from ..storage.lock import lock_directory
 from ..train import load_run
 from . import UserError, check_data_dir, check_out_dir
 
@@ -51,23 +57,20 @@ def add_parser(subparsers):
     return p
 
 
-def run(args):
-    """Compute, save and summarise the curve; return 0."""
+def _load(run_dir):
+    """``load_run(run_dir)``, refusing a missing run or one without a completed epoch."""
     try:
-        n_points(args.step)
-    except ValueError as exc:
-        raise UserError(f"--step: {exc}") from None
-    check_data_dir(args.data_dir)
-    if str(args.run_dir).strip() == "":
-        raise UserError("RUN_DIR must name a run directory, got an empty string")
-    args.run_dir = str(expand_home(args.run_dir, "RUN_DIR"))
-    try:
-        config, params, history = load_run(args.run_dir)
+        config, params, history = load_run(run_dir)
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from None
     if not history:
-        raise UserError(f"{args.run_dir}: the run has no completed epoch yet")
-    check_out_dir(args.run_dir, "RUN_DIR")         # curve.csv is written there: check first
+        raise UserError(f"{run_dir}: the run has no completed epoch yet")
+    return config, params, history
+
+
+def _curve(args, config, params):
+    """Compute the curve of ``params`` and save it in RUN_DIR: ``(plan, curve, number of images
+    the sensitivity was taken on)``."""
     data = load_mnist(args.data_dir if args.data_dir is not None else config.data_dir)
     ds = float64_dataset(config, data)
     Xs, ys = (ds.X_train, ds.y_train) if args.sensitivity_data == "train" else (ds.X_test,
@@ -81,10 +84,29 @@ def run(args):
     curve.stats.setdefault("seconds", time.perf_counter() - t0 - t_sens)
     curve.stats["sensitivity_seconds"] = t_sens
     save_curve(args.run_dir, curve, params, "test", args.step, args.sensitivity_data)
+    return plan, curve, len(ys)
+
+
+def run(args):
+    """Compute, save and summarise the curve (RUN_DIR locked meanwhile); return 0."""
+    try:
+        n_points(args.step)
+    except ValueError as exc:
+        raise UserError(f"--step: {exc}") from None
+    check_data_dir(args.data_dir)
+    if str(args.run_dir).strip() == "":
+        raise UserError("RUN_DIR must name a run directory, got an empty string")
+    args.run_dir = str(expand_home(args.run_dir, "RUN_DIR"))
+    _load(args.run_dir)                            # a clean error for a missing or empty run
+    check_out_dir(args.run_dir, "RUN_DIR")         # curve.csv is written there: check first
+    with lock_directory(args.run_dir):             # one writer: not while a trainer writes it
+        config, params, history = _load(args.run_dir)      # what it holds now, under the lock
+        plan, curve, n_sens = _curve(args, config, params)
+    t_sens = curve.stats["sensitivity_seconds"]
     st = curve.stats
     print(f"{args.run_dir}: {config.reg} (lambda {config.lam}), epoch {len(history)}; "
           f"{plan.n_weights:,} weights + {plan.n_biases:,} biases (never pruned)")
-    print(f"sensitivity on {len(ys):,} {args.sensitivity_data} images: {t_sens:.1f}s; "
+    print(f"sensitivity on {n_sens:,} {args.sensitivity_data} images: {t_sens:.1f}s; "
           f"{curve.percentile.size} points ({args.method}): {st['seconds']:.1f}s")
     if args.method == "fast":
         print(f"certificate: {st['flagged_samples']:,} image-points re-checked in float64, "

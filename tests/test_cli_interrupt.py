@@ -79,9 +79,10 @@ def _interrupt_at(point, argv, cwd):
     return proc.returncode, err, out
 
 
-@pytest.mark.parametrize("point", ["numpy", "matplotlib"])
-def test_ctrl_c_while_importing(point, tmp_path):
-    rc, err, _ = _interrupt_at(point, ["train", "--out", str(tmp_path / "run")], tmp_path)
+@pytest.mark.parametrize("point, command", [("numpy", "train"), ("matplotlib", "reproduce")])
+def test_ctrl_c_while_importing(point, command, tmp_path):
+    """(``train`` imports NumPy, ``reproduce`` matplotlib too, while its options are parsed.)"""
+    rc, err, _ = _interrupt_at(point, [command, "--out", str(tmp_path / "run")], tmp_path)
     assert rc == 130, err
     assert err == ["entropy-ref: interrupted"], err
     assert not (tmp_path / "run").exists()

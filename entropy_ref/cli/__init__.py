@@ -17,6 +17,10 @@ one line naming the path and the cause (:func:`os_error_line`), exit status 2; s
 
 Commands validate the paths they will write (:func:`check_out_dir`) and read
 (:func:`check_data_dir`) before doing any work, so a typo costs nothing.
+
+Only the module of the command being run is imported (:func:`commands_for`): ``verify`` and
+``--version`` start without importing the trainer, the reproduction's studies, SciPy's statistics
+or matplotlib, which the other commands need.
 """
 
 from __future__ import annotations
@@ -117,8 +121,32 @@ def check_download_target(data_dir) -> None:
                         f"file, not a directory; point {origin} at a directory")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with every available sub-command registered."""
+def commands_for(argv) -> tuple:
+    """The sub-commands whose modules parsing ``argv`` needs: the one it names; none when it
+    holds top-level options only (``--version``); every one for the top-level ``--help`` or a
+    name that is no command (the error lists the choices).
+
+    Examples
+    --------
+    >>> commands_for(["verify", "--fn", "port:f"]), commands_for(["--version"])
+    (('verify',), ())
+    >>> len(commands_for(["--help"])) == len(commands_for(["trian"])) == len(COMMANDS)
+    True
+    """
+    for token in argv:
+        if token in ("-h", "--help"):
+            break
+        if not token.startswith("-"):
+            return (token,) if token in COMMANDS else tuple(COMMANDS)
+    else:
+        return ()
+    return tuple(COMMANDS)
+
+
+def build_parser(commands=None) -> argparse.ArgumentParser:
+    """Return the top-level parser with the sub-commands ``commands`` registered (default: every
+    available one). A command's module is imported only when it is registered, so a command
+    starts without importing the others (:func:`commands_for`)."""
     parser = argparse.ArgumentParser(
         prog="entropy-ref",
         description="Reference implementation of the configuration-entropy regularizer "
@@ -130,6 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, module in COMMANDS.items():
+        if commands is not None and name not in commands:
+            continue
         try:
             mod = importlib.import_module(module, __name__)
         except ModuleNotFoundError as exc:  # a command not built yet
@@ -164,8 +194,9 @@ def main(argv: list[str] | None = None) -> int:
     Ctrl-C at any point from here on (importing the command, loading data, training) ends the
     command with one line and exit status 130, never a traceback.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(commands_for(argv)).parse_args(argv)
     except KeyboardInterrupt:           # while the command's modules were being imported
         print("entropy-ref: interrupted", file=sys.stderr)
         return 130

@@ -92,13 +92,14 @@ class RegimeTask:
             est[(kind, tags)] = unit_seconds(ctx, config, kind, tags)
         return cls(config, work, est)
 
-    def _missing(self, store, settings, study):
-        """The units with a result not committed (every unit when the run cannot be read)."""
+    def _missing(self, store, settings, study, log=None):
+        """The units with a result not committed (every unit when the run cannot be read); a
+        corrupt result is said to ``log``, once (the worker computes it again)."""
         try:
             _, params, _ = load_run(store.run_dir(self.config))
         except (CorruptFileError, ValueError, OSError):
             return units(self.work)
-        ctx = Context(settings, study, store, store.data, lambda *a: None)
+        ctx = Context(settings, study, store, store.data, log or (lambda *a: None))
         return [(kind, tags) for kind, tags in units(self.work)
                 if any(result is None for *_, result in lookup(ctx, self.config, params, kind,
                                                                tags))]
@@ -107,7 +108,7 @@ class RegimeTask:
         """False when the run is finished and every result of its work is committed."""
         if settings is None or not store.finished(self.config):
             return True
-        return bool(self._missing(store, settings, study))
+        return bool(self._missing(store, settings, study, store.log))
 
     def parts(self, store, settings=None, study=None):
         """The training (if the run is not finished), then every unit still to compute, each

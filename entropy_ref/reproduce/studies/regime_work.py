@@ -119,8 +119,9 @@ def _cached(ctx, path, ident):
     try:
         rec = read_commit(path, "regime result", "regime")
         problem = None if rec is None else _problem(rec.get("result"), ident)
-    except CorruptFileError as exc:
-        rec, problem = None, str(exc)
+    except CorruptFileError as exc:             # names the file and what is wrong
+        ctx.log(f"  [{path.parent.name}] {exc}; computing it again")
+        return None
     if problem:
         ctx.log(f"  [{path.parent.name}] {path.name}: corrupt regime result ({problem}); "
                 "computing it again")

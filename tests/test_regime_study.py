@@ -17,9 +17,12 @@ import pytest
 from helpers import PNG_SIGNATURE, repo_env, tiny_reproduce
 
 from entropy_ref.cli import main
-from entropy_ref.data import write_synthetic_mnist
+from entropy_ref.data import load_mnist, write_synthetic_mnist
 from entropy_ref.reproduce import PRESETS, ReproSettings
-from entropy_ref.reproduce.studies import STUDY_PRESETS, StudySettings
+from entropy_ref.reproduce.runstore import RunStore
+from entropy_ref.reproduce.select import selection_config
+from entropy_ref.reproduce.studies import STUDY_PRESETS, Context, StudySettings, fair
+from entropy_ref.reproduce.studies import regime as regime_study
 from entropy_ref.reproduce.studies.published import (DIFFERENCES, PUBLISHED, published_table)
 from entropy_ref.reproduce.studies.regime import choose
 from entropy_ref.reproduce.studies.regime_report import (best_series, budgets, protocol_values,
@@ -380,3 +383,33 @@ def test_ctrl_c_under_two_jobs_in_the_regime_study_then_the_same_command_resumes
     again = json.loads((copy / "studies.json").read_text())
     assert _without_seconds(again["regime"]) == _without_seconds(first["regime"])
     assert _regime_files(copy) == _regime_files(out)
+
+
+# -------------------------------------------------------------------------------- estimate
+
+def _context(out, data_dir, studies):
+    settings = ReproSettings(out=str(out), preset="tiny", **PRESETS["tiny"])
+    study = StudySettings(**{**STUDY_PRESETS["tiny"], "studies": studies})
+    data = load_mnist(data_dir, verbose=False)
+    return Context(settings, study, RunStore(out / "runs", data, lambda *a: None), data,
+                   lambda *a: None)
+
+
+def test_the_estimate_does_not_count_the_fair_studys_trainings_twice(tmp_path):
+    data_dir = write_synthetic_mnist(tmp_path / "mnist", n_train=600, n_test=200, seed=0)
+    alone = regime_study.estimate(_context(tmp_path / "a", data_dir, ("regime",)))
+    ctx = _context(tmp_path / "b", data_dir, ("fair", "regime"))
+    fs = fair.fair_settings(ctx)             # the tiny preset: the regime grids are the fair ones
+    shared = sum(ctx.cost(c, curve=False) for c in
+                 [selection_config(fs, reg, lam) for reg, grid in ctx.study.regime_grid
+                  for lam in grid]
+                 + [ctx.train_config("none", 0.0, s) for s in range(ctx.settings.seeds)])
+    assert alone > regime_study.estimate(ctx) > 0
+    assert alone - regime_study.estimate(ctx) == pytest.approx(shared, rel=1e-9)
+    assert fair.estimate(ctx) >= shared              # counted there instead
+
+
+@pytest.mark.slow
+def test_nothing_is_left_to_estimate_once_the_study_ran(tiny_regime):
+    out, data_dir, _, _ = tiny_regime
+    assert regime_study.estimate(_context(out, data_dir, ("regime",))) == 0.0

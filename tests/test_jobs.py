@@ -17,7 +17,8 @@ import pytest
 
 from entropy_ref.cli import main
 from entropy_ref.data import load_mnist, write_synthetic_mnist
-from entropy_ref.reproduce.jobs import BLAS_ENV, Pool, check_jobs
+from entropy_ref.reproduce.blas import BLAS_ENV, check_jobs
+from entropy_ref.reproduce.jobs import Pool
 from entropy_ref.reproduce.runstore import RunStore
 from entropy_ref.reproduce.outputs import read_output
 from helpers import cli_error_line, comparable, repo_env, same_run_files, tiny_reproduce

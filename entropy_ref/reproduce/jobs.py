@@ -34,116 +34,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..train import load_run
 from ..train.progress import format_duration
 from .progress import Tracker
-from .runstore import RunStore, run_name
+from .blas import BLAS_ENV, check_jobs, one_blas_thread
+from .runstore import RunStore
 
-__all__ = ["BLAS_ENV", "one_blas_thread", "blas_record", "RunTask", "Step", "WorkerEnv", "Pool",
-           "check_jobs", "workers"]
+__all__ = ["WorkerEnv", "Pool", "workers"]
 
-#: environment of a worker: every BLAS and OpenMP pool with one thread
-BLAS_ENV = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                                   "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-                                   "NUMEXPR_NUM_THREADS")}
 _STOP_SECONDS = 15.0
-
-
-def check_jobs(jobs) -> int:
-    """``jobs`` as an int >= 1, or a ValueError naming it."""
-    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
-        raise ValueError(f"jobs must be an integer >= 1 (worker processes), got {jobs!r}")
-    return jobs
-
-
-@contextmanager
-def one_blas_thread():
-    """Run the block with every BLAS/OpenMP thread pool of this process limited to one thread."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1):
-        yield
-
-
-def blas_record() -> dict:
-    """``{"threads": 1, "libraries": [...]}``: what the numbers were computed with."""
-    from threadpoolctl import threadpool_info
-
-    libs = [{k: info.get(k) for k in ("internal_api", "version", "num_threads")}
-            for info in threadpool_info()]
-    return {"threads": 1, "libraries": libs}
-
-
-class RunTask:
-    """Train one run (or reuse it) and compute its curves, for a worker process.
-
-    Parameters
-    ----------
-    config : TrainConfig
-    curves : sequence of tuple
-        ``(split, step, sensitivity_data, targets)`` of each curve of the run.
-    estimate : float or (float, float)
-        Estimated seconds (for the ETA and the order): in total, or for the training and for the
-        curves.
-    """
-
-    def __init__(self, config, curves=(), estimate=0.0):
-        self.config, self.curves = config, tuple(curves)
-        pair = tuple(estimate) if isinstance(estimate, (tuple, list)) else (estimate, 0.0)
-        self.estimates = tuple(float(v) for v in pair)
-        self.estimate = sum(self.estimates)
-        self.name = run_name(config)
-
-    def pending(self, store, settings=None, study=None) -> bool:
-        """False when the run is finished and every curve of it is cached."""
-        if not store.finished(self.config):
-            return True
-        return self._curves_pending(store)
-
-    def _curves_pending(self, store):
-        if not self.curves:
-            return False
-        try:
-            _, params, _ = load_run(store.run_dir(self.config))
-        except (ValueError, OSError):           # corrupt: the worker sets it aside
-            return True
-        return any(store.cached_curve(self.config, params, split, step, sens) is None
-                   for split, step, sens, _ in self.curves)
-
-    def parts(self, store, settings=None, study=None):
-        """The steps a worker runs, each after the one before: the training, then the curves
-        (two steps, so that a worker is never idle for a whole run at the end of a phase)."""
-        out = []
-        if not store.finished(self.config):
-            out.append(Step(self, "training", self.estimates[0]))
-        if self.curves and (out or self._curves_pending(store)):
-            out.append(Step(self, "curves", self.estimates[1]))
-        return out
-
-    def run(self, env):
-        """Train or reuse the run, then compute or reuse its curves."""
-        config, params, _ = env.store.ensure(self.config)
-        for split, step, sens, targets in self.curves:
-            env.store.curve(config, params, split, step, sens, targets)
-
-
-class Step:
-    """One step of a :class:`RunTask`: its ``"training"`` or its ``"curves"``.
-
-    ``after`` is the index (among the task's parts) of the step it waits for; None: it waits for
-    none. By default a step waits for the one before it.
-    """
-
-    def __init__(self, task, kind, estimate, after=-1):
-        self.task, self.kind, self.estimate, self.after = task, kind, estimate, after
-        self.key, self.name = task.name, f"{task.name} ({kind})"
-
-    def run(self, env):
-        """Train (or reuse) the run; for ``"curves"``, then compute or reuse its curves."""
-        if self.kind == "training":
-            env.store.ensure(self.task.config)
-        else:
-            self.task.run(env)
 
 
 @dataclass

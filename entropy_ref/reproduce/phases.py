@@ -9,7 +9,7 @@ own code then finds every run and curve on disk.
 
 from __future__ import annotations
 
-from .jobs import RunTask
+from .tasks import RunTask
 from .progress import split_seconds
 from .select import selection_config
 from .sweep import SWEEP_TARGETS, main_config

@@ -26,7 +26,8 @@ from .. import figures
 from ..data import load_mnist
 from ..storage.lock import lock_directory
 from . import phases
-from .jobs import blas_record, check_jobs, one_blas_thread, workers
+from .blas import blas_record, check_jobs, one_blas_thread
+from .jobs import workers
 from .outputs import commit_output, protocol_identity
 from .progress import Tracker
 from .report import write_markdown

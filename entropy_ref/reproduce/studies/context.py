@@ -18,7 +18,7 @@ import numpy as np
 
 from ...hoyer_rayleigh import loghoyer, rayleigh
 from ...train import TrainConfig, load_run
-from ..jobs import RunTask
+from ..tasks import RunTask
 from ..progress import Tracker, split_seconds
 from ..runstore import RunStore
 from ..select import selection_config
@@ -68,7 +68,7 @@ class Context:
             self.pool.run(list(tasks), self.tracker, then)
 
     def main_tasks(self, reg, lam, seeds=None, epochs=None, extra=None):
-        """:class:`..jobs.RunTask` of every seed of one method: main protocol, test curve."""
+        """:class:`..tasks.RunTask` of every seed of one method: main protocol, test curve."""
         s = self.settings
         for seed in range(s.seeds if seeds is None else seeds):
             config = self.train_config(reg, lam, seed, epochs, extra)
@@ -76,7 +76,7 @@ class Context:
                           self.cost(config, split=True))
 
     def selection_tasks(self, settings, reg, grid, extra=None):
-        """:class:`..jobs.RunTask` of the validation runs of ``reg`` over ``grid``."""
+        """:class:`..tasks.RunTask` of the validation runs of ``reg`` over ``grid``."""
         for lam in grid:
             config = selection_config(settings, reg, lam, extra)
             yield RunTask(config, (("val", settings.step, "train", (settings.select_target,)),),

@@ -27,7 +27,8 @@ from ...mlp import LENET300_SIZES
 from ...storage.identity import digest
 from ...storage.lock import lock_directory
 from ...train.progress import format_duration
-from ..jobs import blas_record, check_jobs, one_blas_thread, workers
+from ..blas import blas_record, check_jobs, one_blas_thread
+from ..jobs import workers
 from ..outputs import commit_output, protocol_identity
 from ..progress import Tracker
 from ..runstore import RunStore

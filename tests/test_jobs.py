@@ -116,6 +116,50 @@ def test_steps_that_wait_for_one_step_run_after_it_and_not_after_a_failure(data_
                or line.startswith("[started] ok-b"))
 
 
+def test_a_runs_curves_step_waits_for_its_training_step(data_dir, tmp_path):
+    from entropy_ref.reproduce.tasks import RunTask
+    from entropy_ref.train import TrainConfig
+
+    store = RunStore(tmp_path / "runs", load_mnist(data_dir), log=lambda *a: None)
+    config = TrainConfig(reg="none", epochs=1, hidden=(8,), batch_size=50, data_dir=str(data_dir))
+    task = RunTask(config, (("test", 5.0, "train", (0.9,)),), (1.0, 1.0))
+    training, curves = task.parts(store)
+    assert (training.kind, training.after) == ("training", None)
+    assert (curves.kind, curves.after) == ("curves", 0)
+    store.ensure(config)                          # trained: only the curves are left to do
+    (only,) = task.parts(store)
+    assert (only.kind, only.after) == ("curves", None)
+
+
+@pytest.mark.slow
+def test_under_two_jobs_a_runs_curves_start_after_its_training_ends(data_dir, tmp_path, capsys):
+    assert tiny_reproduce(tmp_path / "out", data_dir, "--jobs", "2") == 0
+    lines = capsys.readouterr().out.splitlines()
+    trained = [line.split("] ", 1)[1].split(" (training)")[0] for line in lines
+               if line.startswith("[finished]") and "(training)" in line]
+    assert trained
+    for name in trained:
+        end = next(i for i, line in enumerate(lines)
+                   if line.startswith(f"[finished] {name} (training)"))
+        start = next(i for i, line in enumerate(lines)
+                     if line.startswith(f"[started] {name} (curves)"))
+        assert start > end, name
+
+
+def test_a_step_waiting_for_itself_or_a_later_step_is_refused(data_dir, tmp_path):
+    store = RunStore(tmp_path / "runs", load_mnist(data_dir), log=lambda *a: None)
+    fan = _Fan(tmp_path, "loop")
+    fan._parts[1].after = 1
+    pool = Pool(2, store, None, log=lambda *a: None)
+    try:
+        with pytest.raises(ValueError, match="'loop-a' waits for step 1 of its task; it can "
+                                             "wait only for one of the 1 before it"):
+            pool.run([fan])
+    finally:
+        pool.close()
+    assert not list(tmp_path.glob("loop-*"))
+
+
 def test_jobs_below_one_is_refused(tmp_path, data_dir, capsys):
     line = cli_error_line(capsys, ["reproduce", "--preset", "tiny", "--data-dir", str(data_dir),
                                    "--out", str(tmp_path / "o"), "--jobs", "0"], "reproduce")

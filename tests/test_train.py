@@ -112,13 +112,14 @@ def test_resume_continues_bit_identically(data, tmp_path):
     resumed = train(TrainConfig(reg="sparsity", epochs=3, out=str(tmp_path / "b"), **SMALL),
                     data=data, log=lines.append, resume=True)
     assert any("resuming" in s and "after epoch 1" in s for s in lines)
+    assert (full.epochs_trained, resumed.epochs_trained) == (3, 2)
     assert _same_weights(full.params, resumed.params)
     assert _strip_times(full.history) == _strip_times(resumed.history)
     _, params, history = load_run(tmp_path / "b")
     assert _same_weights(full.params, params) and len(history) == 3
     again = train(TrainConfig(reg="sparsity", epochs=3, out=str(tmp_path / "b"), **SMALL),
                   data=data, log=QUIET, resume=True)                  # nothing left to do
-    assert _same_weights(full.params, again.params)
+    assert _same_weights(full.params, again.params) and again.epochs_trained == 0
 
 
 def test_ctrl_c_keeps_the_last_completed_epoch_and_resume_recovers(data, tmp_path, monkeypatch):

@@ -175,8 +175,11 @@ class Pool:
                     continue
                 left[task.name], base = len(parts), len(todo)
                 for k, part in enumerate(parts):
-                    wait = getattr(part, "after", k - 1)
-                    after[base + k] = None if wait is None or wait < 0 else base + wait
+                    wait = getattr(part, "after", k - 1 if k else None)
+                    if wait is not None and not 0 <= wait < k:
+                        raise ValueError(f"step {part.name!r} waits for step {wait} of its task; "
+                                         f"it can wait only for one of the {k} before it")
+                    after[base + k] = None if wait is None else base + wait
                     if after[base + k] is None:
                         ready.append(base + k)
                     todo.append(part)

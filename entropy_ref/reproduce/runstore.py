@@ -161,10 +161,9 @@ class RunStore:
             if str(line).startswith(_LOG_PREFIXES):
                 self.log(f"  [{name}] {line}")
 
-        n_before = detail if status == "resumable" else 0
         result = train(config, data=self.data, log=log, resume=True, progress=False)
         self.timing["train_seconds"] += time.perf_counter() - t0
-        self.timing["trained_epochs"] += len(result.history) - n_before
+        self.timing["trained_epochs"] += result.epochs_trained
         return result.config, result.params, result.history
 
     def dataset(self, config):

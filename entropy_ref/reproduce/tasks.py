@@ -56,7 +56,7 @@ class RunTask:
         if not store.finished(self.config):
             out.append(Step(self, "training", self.estimates[0]))
         if self.curves and (out or self._curves_pending(store)):
-            out.append(Step(self, "curves", self.estimates[1]))
+            out.append(Step(self, "curves", self.estimates[1], after=0 if out else None))
         return out
 
     def run(self, env):
@@ -70,10 +70,10 @@ class Step:
     """One step of a :class:`RunTask`: its ``"training"`` or its ``"curves"``.
 
     ``after`` is the index (among the task's parts) of the step it waits for; None: it waits for
-    none. By default a step waits for the one before it.
+    none.
     """
 
-    def __init__(self, task, kind, estimate, after=-1):
+    def __init__(self, task, kind, estimate, after=None):
         self.task, self.kind, self.estimate, self.after = task, kind, estimate, after
         self.key, self.name = task.name, f"{task.name} ({kind})"
 

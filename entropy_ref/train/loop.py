@@ -41,6 +41,8 @@ class RunResult:
     run_dir : pathlib.Path or None
     opt_state : dict
         Final Adam state.
+    epochs_trained : int
+        Epochs trained by this call (0 when the checkpoint already had them all).
     """
 
     config: TrainConfig
@@ -48,6 +50,7 @@ class RunResult:
     history: list
     run_dir: Path | None
     opt_state: dict
+    epochs_trained: int = 0
 
     @property
     def test_accuracy(self):
@@ -179,7 +182,7 @@ def _train(config, data, log, resume, progress, run_dir):
     durations = run.epochs(epoch0)
     log(f"done: {len(durations)} epoch(s) in {format_duration(sum(durations))}, "
         f"test accuracy {100 * history[-1]['test_accuracy']:.2f}%")
-    return RunResult(config, state.params, history, run_dir, state.opt_state)
+    return RunResult(config, state.params, history, run_dir, state.opt_state, len(durations))
 
 
 def _check_config(config) -> None:

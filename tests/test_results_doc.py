@@ -274,3 +274,13 @@ def test_readme_what_we_found_matches_the_page(results, studies):
     ceiling = _ceiling(results)
     assert f"{float(ceiling[:-1]):.1f}%" not in text           # one number for the ceiling
     assert "at every accuracy from 90% to 97%" not in text     # the old, wrong claim
+
+
+def test_readme_how_long_states_the_measured_protocol_time(results):
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"## How long\n\n(.+?)\n## ", readme, re.S)
+    assert section, "README.md has no 'How long' section"
+    text = " ".join(section.group(1).split())
+    seconds = results["timing"]["total_seconds"]
+    assert results["timing"]["jobs"] == 2 and "--lambda-sweep --jobs 2" in text
+    assert f"{seconds:,.0f} s" in text and f"took {seconds / 60:.0f} minutes" in text

@@ -222,6 +222,25 @@ def test_a_study_whose_settings_changed_is_dropped_with_the_reason(tiny_studies,
     assert comparable(again["ablation"]) == comparable(first["ablation"])   # same numbers
 
 
+def test_a_study_keeps_its_own_knobs_when_another_study_runs(tiny_studies, tmp_path, capsys):
+    """``--long-seeds`` cannot be given without ``--study long``: running another study after
+    ``--study long --long-seeds 1`` keeps the long study with its one seed, not dropped."""
+    out, data_dir, first = tiny_studies
+    copy = tmp_path / "own"
+    shutil.copytree(out, copy)
+    assert tiny_reproduce(copy, data_dir, "--study", "long", "--long-seeds", "1") == 0
+    before = read_output(copy / "studies.json", "studies")
+    assert before["studies"]["long"]["identity"]["knobs"]["long_seeds"] == 1
+    capsys.readouterr()
+    assert tiny_reproduce(copy, data_dir, "--study", "layout") == 0
+    log = capsys.readouterr().out
+    again = read_output(copy / "studies.json", "studies")
+    assert "dropping" not in log and set(again["studies"]) == set(before["studies"])
+    assert again["studies"]["long"] == before["studies"]["long"]
+    assert comparable(again["long"]) == comparable(before["long"])
+    assert again["timing"]["trained_epochs"] == 0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--study", "fare"], "unknown study 'fare'"),
     (["--study", "finetune", "--finetune-epochs", "0"], "finetune_epochs must be"),

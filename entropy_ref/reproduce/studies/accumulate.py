@@ -7,11 +7,14 @@ keeps them: each earlier study whose identity is unchanged runs again from its c
 curves (so its tables and figure are drawn from the same numbers as everything else), and one
 whose identity changed is dropped, with the reason in the log (e.g. ``long_epochs 60 -> 8``).
 ``studies.json``, ``studies.md`` and the figures therefore always describe the same studies, and
-every number beside the current settings was computed with them.
+every number beside the current settings was computed with them. A knob that only studies not
+asked for use (``--long-seeds`` when ``--study regime`` runs) cannot be given on the command
+line, so an earlier study keeps its own value of it rather than being dropped for it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from ...errors import CorruptFileError
@@ -94,8 +97,11 @@ def plan(settings, study, fingerprint, previous, log):
         In registry order.
     identities : dict
         ``name -> identity`` of every study in ``names``.
+    study : StudySettings
+        ``study`` running ``names``, with the stored values of the knobs only kept studies use.
     """
     wanted = {s.name for s in registry.resolve(study.studies)}
+    used = {k for s in registry.REGISTRY if s.name in wanted for k in s.knobs or ()}
     identities, kept, dropped = {}, [], []
     for s in registry.REGISTRY:
         if s.name not in wanted and s.name not in previous:
@@ -104,12 +110,16 @@ def plan(settings, study, fingerprint, previous, log):
             if s.name in previous and s.name not in wanted:
                 dropped.append((s.name, "a study it needs is not kept"))
             continue
-        ident = study_identity(s, settings, study, fingerprint, identities)
+        candidate = study
+        if s.name not in wanted:
+            candidate = _own_knobs(study, s, previous[s.name], used, [*identities, s.name])
+        ident = study_identity(s, settings, candidate, fingerprint, identities)
         if s.name not in wanted:
             if previous[s.name] != ident:
                 dropped.append((s.name, _why(previous[s.name], ident)))
                 continue
             kept.append(s.name)
+        study = candidate
         identities[s.name] = ident
     if kept:
         log(f"studies.json: keeping {', '.join(kept)} (same settings and data; recomputed from "
@@ -117,4 +127,20 @@ def plan(settings, study, fingerprint, previous, log):
     for name, why in dropped:
         log(f"studies.json: dropping {name}: it was computed with other settings or data "
             f"({why}); run --study {name} to compute it with these")
-    return tuple(identities), identities
+    return tuple(identities), identities, dataclasses.replace(study, studies=tuple(identities))
+
+
+def _own_knobs(study, study_def, identity, used, names):
+    """``study`` with the stored values of the knobs that only ``study_def`` (not asked for)
+    uses; unchanged when there are none or the stored values are not valid settings."""
+    stored = identity.get("knobs") if isinstance(identity, dict) else None
+    if not isinstance(stored, dict):
+        return study
+    own = {k: v for k, v in stored.items() if k in (study_def.knobs or ()) and k not in used
+           and k in study.to_dict() and json.loads(json.dumps(study.to_dict()[k])) != v}
+    if not own:
+        return study
+    try:
+        return dataclasses.replace(study, studies=tuple(names), **own)
+    except (TypeError, ValueError):
+        return study

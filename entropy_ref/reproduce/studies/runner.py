@@ -18,7 +18,6 @@ each study hands its independent runs to worker processes (:meth:`.context.Conte
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 
@@ -102,8 +101,7 @@ def _run(settings, study, data, log, jobs, out):
             "comparable")
     store = RunStore(out / "runs", data, log)
     previous = accumulate.previous_studies(out / STUDIES_JSON, log)
-    names, identities = accumulate.plan(settings, study, store.fingerprint, previous, log)
-    study = dataclasses.replace(study, studies=names)
+    names, identities, study = accumulate.plan(settings, study, store.fingerprint, previous, log)
     ctx = Context(settings, study, store, data, log)
     order = resolve(names)
     estimates = {s.name: s.estimate(ctx) for s in order}

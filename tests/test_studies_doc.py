@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from entropy_ref.reproduce.studies.report import TABLES, tables
+from entropy_ref.reproduce.studies import regime_report
 from entropy_ref.reproduce.studies.regime_report import published
-from entropy_ref.reproduce.summary import fmt_acc, fmt_count, render_markdown
+from entropy_ref.reproduce.summary import fmt_acc, fmt_count, mean_std, render_markdown
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PAGE = REPO_ROOT / "docs" / "results.md"
@@ -188,3 +189,80 @@ def test_the_verdicts_hold_in_the_json(results):
     gap = {e: s["sparsity"]["targets"]["0.96"]["mean"] / s["l1"]["targets"]["0.96"]["mean"]
            for e, s in ((20, short), (60, longs))}
     assert gap[60] > gap[20] > 1                       # L1's lead grows with longer training
+
+
+def _pct(values):
+    """``"95.42 ± 0.31%"`` from per-seed accuracies (the tables' format)."""
+    return fmt_acc(mean_std(values)) + "%"
+
+
+def regime_prose_numbers(res):
+    """``(text, what)``: numbers the regime map's prose states, formatted from the JSON."""
+    reg = res["regime"]
+    series = regime_report.best_series(reg)
+    best = {m: {row[0]: _pct(row[4]) for row in rows} for m, rows in series.items()}
+    out = []
+    facts = regime_report.verdict_facts(reg)
+    for level, f in facts["levels"].items():
+        b = f["best"]
+        out.append((best["sparsity"][float(level)], f"l_C best protocol at {level}%"))
+        out.append((best[b["rival"]][float(level)], f"leader at {level}%"))
+        out.append((f"p = {b['p']:.3f}" if b["p"] >= 0.001 else "p < 0.001",
+                    f"l_C against the leader at {level}%"))
+    for level in ("99", "99.5"):
+        b = regime_report.verdict_facts(reg, "loghoyer")["levels"][level]["best"]
+        out.append((f"p = {b['p']:.3f}", f"loghoyer against the next at {level}%"))
+    for method, level, protocol in (("l1", 97.0, "finetuned_2"), ("sparsity", 97.0, "finetuned_2"),
+                                    ("hoyer", 98.0, "finetuned_2"), ("sparsity", 98.0, "finetuned_2")):
+        out.append((_pct(regime_report.protocol_values(reg, method, level)[protocol]),
+                    f"{method} at {level:g}%, {protocol}"))
+    out += [(best["none"][90.0], "dense, iterative, 90%"), (best["none"][98.0], "dense, 98%"),
+            (best["l1"][98.0], "l1 best, 98%"), (best["hoyer"][98.0], "hoyer best, 98%"),
+            (best["none"][99.0], "dense, 99%"), (best["loghoyer"][99.0], "loghoyer, 99%"),
+            (best["l1"][99.0], "l1, 99%"), (best["none"][99.5], "dense, 99.5%")]
+    chosen = {m: sel["chosen"] for m, sel in reg["selection"].items()}
+    out += [(f"L1 (λ = {chosen['l1']['97']:g})", "l1's λ at 97%"),
+            (f"Hoyer (λ = {chosen['hoyer']['98']:g})", "hoyer's λ at 98%")]
+    spent = regime_report.budgets(reg, 90.0)
+    out.append((f"at {spent['iterative_magnitude']} epochs", "iterative budget at 90%"))
+    return out
+
+
+def test_the_regime_prose_numbers_come_from_the_json(results, page):
+    if "regime" not in results:
+        pytest.skip("docs/studies.json holds no regime study")
+    text = " ".join(page.split())
+    missing = [f"{what}: {num}" for num, what in regime_prose_numbers(results)
+               if " ".join(num.split()) not in text]
+    assert not missing, "\n".join(missing)
+
+
+def test_the_regime_verdict_holds_in_the_json(results):
+    """l_C leads at no level, every gap outside noise; loghoyer leads at 99 and 99.5%; the
+    dense model pruned iteratively is far behind from 99% on."""
+    if "regime" not in results:
+        pytest.skip("docs/studies.json holds no regime study")
+    reg = results["regime"]
+    facts = regime_report.verdict_facts(reg)
+    assert facts["leads_at"] == []
+    assert all(not f["best"]["within_noise"] and f["best"]["p"] < 0.05
+               for f in facts["levels"].values())
+    diffs = [-100 * f["best"]["diff"] for f in facts["levels"].values()]
+    assert 0.45 <= min(diffs) and max(diffs) < 1.95               # "by 0.5 to 1.9 points"
+    assert regime_report.verdict_facts(reg, "loghoyer")["leads_outside_noise_at"] == ["99", "99.5"]
+    series = regime_report.best_series(reg)
+    leaders = [max(series, key=lambda m: series[m][i][2]) for i in range(len(reg["levels"]))]
+    assert leaders[:4] == ["hoyer", "hoyer", "l1", "hoyer"]
+    for i, level in enumerate(reg["levels"]):
+        if level >= 99:
+            assert all(series[m][i][2] > series["none"][i][2] + 0.02
+                       for m in ("sparsity", "loghoyer", "l1", "hoyer")), level
+
+
+def test_readme_states_the_regime_verdict_of_the_json(results):
+    if "regime" not in results:
+        pytest.skip("docs/studies.json holds no regime study")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    text = " ".join(readme.split("## What we found", 1)[1].split("\n## ", 1)[0].split())
+    assert "the configuration entropy leads at no level" in text
+    assert regime_report.verdict_facts(results["regime"])["leads_at"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import matplotlib
@@ -24,6 +25,12 @@ settings.register_profile("dev", deadline=None, max_examples=300)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# A shell starts a background job (`pytest &`, `nohup ... &`) with SIGINT ignored, and every process
+# it starts inherits that: the tests that send Ctrl-C to a child would see it ignored. Give this
+# process Python's own handler, so that its children start with SIGINT at its default again.
+if hasattr(signal, "SIGINT") and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 #: The integration test modules, marked ``slow``: they run the examples and the documentation's
 #: scripts, the reproduction and its studies, PyTorch/JAX cross-checks, real processes and signals.

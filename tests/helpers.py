@@ -130,6 +130,20 @@ def tiny_reproduce(out, data_dir, *extra):
                  *extra])
 
 
+def wait_for_line(proc, needle, lines, timeout=300.0):
+    """Read ``proc``'s stdout line by line (into ``lines``) until one holds ``needle``."""
+    import time
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError("the reproduction ended early:\n" + "".join(lines))
+        lines.append(line)
+        if needle in line:
+            return
+    raise AssertionError(f"no {needle!r} within {timeout} s")
+
+
 #: keys of results.json / studies.json that say how or when, not what was measured
 VOLATILE = ("timing", "curve_cached", "files", "blas", "package_version", "cached")
 

@@ -4,7 +4,6 @@ every worker and the same command resumes, and the BLAS setting is recorded."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from entropy_ref.cli import main
@@ -21,7 +19,8 @@ from entropy_ref.reproduce.blas import BLAS_ENV, check_jobs
 from entropy_ref.reproduce.jobs import Pool
 from entropy_ref.reproduce.runstore import RunStore
 from entropy_ref.reproduce.outputs import read_output
-from helpers import cli_error_line, comparable, repo_env, same_run_files, tiny_reproduce
+from helpers import (cli_error_line, comparable, repo_env, same_run_files, tiny_reproduce,
+                     wait_for_line)
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="POSIX signals needed")
 
@@ -176,17 +175,6 @@ def test_a_worker_runs_its_blas_with_one_thread():
     assert out.stdout.strip() == "[1]"
 
 
-def _wait_for(proc, needle, lines, timeout=300.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError("the reproduction ended early:\n" + "".join(lines))
-        lines.append(line)
-        if needle in line:
-            return
-    raise AssertionError(f"no {needle!r} within {timeout} s")
-
 
 @pytest.mark.slow
 def test_ctrl_c_under_two_jobs_stops_every_worker_and_the_same_command_resumes(tmp_path):
@@ -197,7 +185,7 @@ def test_ctrl_c_under_two_jobs_stops_every_worker_and_the_same_command_resumes(t
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=repo_env(PYTHONUNBUFFERED="1"))
     lines = []
-    _wait_for(proc, "[finished]", lines)
+    wait_for_line(proc, "[finished]", lines)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     lines.append(out)
@@ -230,7 +218,7 @@ def test_a_worker_killed_from_outside_is_one_line_and_the_same_command_resumes(t
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=repo_env(PYTHONUNBUFFERED="1"))
     lines = []
-    _wait_for(proc, "[started]", lines)
+    wait_for_line(proc, "[started]", lines)
     pid = int(lines[-1].rsplit("pid ", 1)[1].rstrip(")\n"))
     os.kill(pid, signal.SIGKILL)
     _, err = proc.communicate(timeout=120)

@@ -10,11 +10,10 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from helpers import PNG_SIGNATURE, repo_env, tiny_reproduce
+from helpers import PNG_SIGNATURE, repo_env, tiny_reproduce, wait_for_line
 
 from entropy_ref.cli import main
 from entropy_ref.data import load_mnist, write_synthetic_mnist
@@ -337,17 +336,6 @@ def _committed_units(paths, n_levels):
     return {key for key, n in count.items() if "iterative" in key[1] or n == n_levels}
 
 
-def _wait_for(proc, needle, lines, timeout=300.0):
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError("the reproduction ended early:\n" + "".join(lines))
-        lines.append(line)
-        if needle in line:
-            return
-    raise AssertionError(f"no {needle!r} within {timeout} s")
-
 
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGINT"), reason="POSIX signals needed")
@@ -363,7 +351,7 @@ def test_ctrl_c_under_two_jobs_in_the_regime_study_then_the_same_command_resumes
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=repo_env(PYTHONUNBUFFERED="1"))
     lines = []
-    _wait_for(proc, "(regime select) in ", lines)
+    wait_for_line(proc, "(regime select) in ", lines)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err, err

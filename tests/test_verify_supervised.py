@@ -123,7 +123,10 @@ def test_a_port_raising_keyboard_interrupt_stops_the_run_with_the_report_so_far(
     assert "tiny_2x2_f64" in out and out.strip().splitlines()[-1].startswith("INTERRUPTED")
 
 
-def test_ctrl_c_prints_the_report_so_far_and_stops_the_port(tmp_path):
+def _verify_a_port_that_blocks(tmp_path, block, **popen):
+    """Start ``entropy-ref verify --fn slow_port:fn`` on a port that writes its pid to ``pid``
+    and runs ``block`` on the first case above 1,000 entries; return ``(proc, pid_file)`` once the
+    port has reached it."""
     (tmp_path / "slow_port.py").write_text(textwrap.dedent(CORRECT) + textwrap.dedent("""
         import os
         import time
@@ -132,16 +135,21 @@ def test_ctrl_c_prints_the_report_so_far_and_stops_the_port(tmp_path):
             if W.size > 1000:
                 with open("pid", "w") as f:
                     f.write(str(os.getpid()))
-                time.sleep(600)
-            return reference(W, axes)
-        """))
+        """) + textwrap.indent(block, " " * 8) + "\n    return reference(W, axes)\n")
     proc = subprocess.Popen([sys.executable, "-m", "entropy_ref", "verify", "--fn", "slow_port:fn"],
-                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=tmp_path, **popen)
     pid_file = tmp_path / "pid"
     end = time.monotonic() + 60
     while not pid_file.exists() and time.monotonic() < end:
         time.sleep(0.05)
     time.sleep(0.2)
+    return proc, pid_file
+
+
+def test_ctrl_c_prints_the_report_so_far_and_stops_the_port(tmp_path):
+    proc, pid_file = _verify_a_port_that_blocks(tmp_path, "time.sleep(600)",
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                                text=True)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
@@ -213,25 +221,9 @@ def test_the_child_finds_modules_on_the_callers_import_path(tmp_path, monkeypatc
 
 
 def test_the_child_exits_when_the_command_is_killed(tmp_path):
-    (tmp_path / "slow_port.py").write_text(textwrap.dedent(CORRECT) + textwrap.dedent("""
-        import os
-        import time
-
-        def fn(W, axes):
-            if W.size > 1000:
-                with open("pid", "w") as f:
-                    f.write(str(os.getpid()))
-                while True:
-                    time.sleep(0.01)
-            return reference(W, axes)
-        """))
-    proc = subprocess.Popen([sys.executable, "-m", "entropy_ref", "verify", "--fn", "slow_port:fn"],
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    pid_file = tmp_path / "pid"
-    end = time.monotonic() + 60
-    while not pid_file.exists() and time.monotonic() < end:
-        time.sleep(0.05)
-    time.sleep(0.2)
+    proc, pid_file = _verify_a_port_that_blocks(tmp_path, "while True:\n    time.sleep(0.01)",
+                                                stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL)
     proc.kill()                      # no chance to clean up: the child must notice by itself
     proc.wait()
     assert _wait_gone(int(pid_file.read_text()))

@@ -209,8 +209,9 @@ def regime_prose_numbers(res):
         out.append((best[b["rival"]][float(level)], f"leader at {level}%"))
         out.append((f"p = {b['p']:.3f}" if b["p"] >= 0.001 else "p < 0.001",
                     f"l_C against the leader at {level}%"))
+    loghoyer = regime_report.verdict_facts(reg, "loghoyer")["levels"]
     for level in ("99", "99.5"):
-        b = regime_report.verdict_facts(reg, "loghoyer")["levels"][level]["best"]
+        b = loghoyer[level]["best"]
         out.append((f"p = {b['p']:.3f}", f"loghoyer against the next at {level}%"))
     for method, level, protocol in (("l1", 97.0, "finetuned_2"), ("sparsity", 97.0, "finetuned_2"),
                                     ("hoyer", 98.0, "finetuned_2"), ("sparsity", 98.0, "finetuned_2")):

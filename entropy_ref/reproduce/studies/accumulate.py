@@ -136,8 +136,9 @@ def _own_knobs(study, study_def, identity, used, names):
     stored = identity.get("knobs") if isinstance(identity, dict) else None
     if not isinstance(stored, dict):
         return study
+    current = json.loads(json.dumps(study.to_dict()))      # as identities store the values
     own = {k: v for k, v in stored.items() if k in (study_def.knobs or ()) and k not in used
-           and k in study.to_dict() and json.loads(json.dumps(study.to_dict()[k])) != v}
+           and k in current and current[k] != v}
     if not own:
         return study
     try:
